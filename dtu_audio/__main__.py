@@ -1,0 +1,3 @@
+from dtu_audio.cli.main import main
+
+main()

@@ -1,0 +1,33 @@
+"""``dtu spec``: show presets and resolved run specs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.syntax import Syntax
+
+from dtu_audio.specs import load_spec, preset_names, save_spec, spec_to_yaml
+
+app = typer.Typer(help="Show presets and resolved run specs.", no_args_is_help=True)
+
+
+@app.command("show")
+def show(
+    name: str = typer.Argument("audiocaps", help="Preset name or YAML file."),
+    set_: list[str] = typer.Option([], "--set", help="Override a field: section.field=value (repeatable)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Also write the resolved spec here."),
+) -> None:
+    """Print a preset or YAML spec with every field resolved."""
+    spec = load_spec(name, set_)
+    Console().print(Syntax(spec_to_yaml(spec), "yaml", theme="ansi_dark", background_color="default"))
+    if output is not None:
+        save_spec(spec, output)
+
+
+@app.command("presets")
+def presets() -> None:
+    """List the built-in presets."""
+    for name in preset_names():
+        typer.echo(name)

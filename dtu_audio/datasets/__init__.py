@@ -1,0 +1,1 @@
+"""Datasets: manifests, audio loading, temporal caption tools, split building."""

@@ -1,0 +1,236 @@
+"""Run specs: the pydantic models that drive every run, their presets, and overrides.
+
+A spec is loaded from a preset name (``audiocaps``, ``clotho``, ``syncaps``, ``quickstart``)
+or a YAML file, then overridden by dotted keys (``{"train.batch_size": 8}``), the way the
+CLI flags do. The resolved spec is saved beside every run's outputs.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dtu_audio.errors import DtuError
+from dtu_audio.fileio import atomic_open
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class AudioSpec(_Section):
+    """Audio decoding and the log-mel front-end (as torchlibrosa in the original)."""
+
+    sample_rate: int = Field(32000, gt=0, description="Sample rate the model reads, Hz.")
+    n_fft: int = Field(1024, gt=0, description="STFT size.")
+    hop_length: int = Field(320, gt=0, description="STFT hop, samples.")
+    win_length: int = Field(1024, gt=0, description="STFT window length, samples.")
+    n_mels: int = Field(64, gt=0, description="Mel bins.")
+    f_min: float = Field(50.0, ge=0, description="Lowest mel frequency, Hz.")
+    f_max: float = Field(14000.0, gt=0, description="Highest mel frequency, Hz.")
+    max_clip_seconds: float = Field(10.0, gt=0, description="Longer clips are cropped to this length.")
+    mono: bool = Field(True, description="Mix multi-channel audio down to mono.")
+
+    @model_validator(mode="after")
+    def _check_band(self) -> AudioSpec:
+        if self.f_max > self.sample_rate / 2:
+            raise ValueError(f"f_max {self.f_max} is above the Nyquist frequency {self.sample_rate / 2}")
+        if self.f_min >= self.f_max:
+            raise ValueError(f"f_min {self.f_min} must be below f_max {self.f_max}")
+        if self.win_length > self.n_fft:
+            raise ValueError(f"win_length {self.win_length} must not exceed n_fft {self.n_fft}")
+        return self
+
+    @property
+    def max_samples(self) -> int:
+        """Longest clip the model sees, in samples."""
+        return int(round(self.max_clip_seconds * self.sample_rate))
+
+
+class HTSATSpec(_Section):
+    """The HTSAT audio encoder (Swin transformer over a folded log-mel image)."""
+
+    spec_size: int = Field(256, gt=0, description="Side of the square image the log-mel is folded into.")
+    patch_size: int = Field(4, gt=0, description="Patch side (and stride) of the patch embedding.")
+    embed_dim: int = Field(96, gt=0, description="Channels after patch embedding; doubles every stage.")
+    depths: list[int] = Field([2, 2, 6, 2], description="Swin blocks per stage.")
+    num_heads: list[int] = Field([4, 8, 16, 32], description="Attention heads per stage.")
+    window_size: int = Field(8, gt=0, description="Attention window side, in patches.")
+    mlp_ratio: float = Field(4.0, gt=0, description="MLP hidden size over embedding size.")
+    drop_path_rate: float = Field(0.1, ge=0, lt=1, description="Stochastic depth at the last block.")
+    num_classes: int = Field(527, gt=0, description="Classes of the token-semantic head (AudioSet).")
+
+    @model_validator(mode="after")
+    def _check_stages(self) -> HTSATSpec:
+        if len(self.depths) != len(self.num_heads):
+            raise ValueError("depths and num_heads must have one entry per stage")
+        return self
+
+    @property
+    def output_dim(self) -> int:
+        """Size of the clip embedding: embed_dim doubled at every stage after the first."""
+        return self.embed_dim * 2 ** (len(self.depths) - 1)
+
+
+class ModelSpec(_Section):
+    """The retrieval model: audio and text encoders, projections, temperature."""
+
+    htsat: HTSATSpec = Field(default_factory=HTSATSpec, description="Audio encoder architecture.")
+    text_encoder: str = Field(
+        "bert-base-uncased",
+        description="Hugging Face text encoder: a supported name, a weight-cache name or a local folder.",
+    )
+    text_max_length: int = Field(30, gt=0, description="Captions are truncated to this many tokens.")
+    embed_size: int = Field(1024, gt=0, description="Size of the shared embedding space.")
+    temperature: float = Field(0.07, gt=0, description="Initial value of the learnable temperature.")
+    embed_regularization: bool = Field(True, description="Add the original embedding regulariser.")
+    spec_augment: bool = Field(True, description="SpecAugment on the log-mel in training.")
+    dropout: float = Field(0.2, ge=0, lt=1, description="Dropout of the original config (kept for parity).")
+
+
+class DataSpec(_Section):
+    """Where the manifests and audio of a dataset are."""
+
+    dataset: str = Field("audiocaps", description="audiocaps, clotho, syncaps or a custom name.")
+    data_root: Path | None = Field(None, description="Folder holding the dataset's manifests and audio.")
+    audio_root: Path | None = Field(None, description="Audio found here by file name when manifest paths miss.")
+    train_manifest: Path | None = Field(None, description="Training manifest (paper format).")
+    val_manifest: Path | None = Field(None, description="Validation manifest.")
+    test_manifest: Path | None = Field(None, description="Test manifest.")
+    pos_neg_json: Path | None = Field(None, description="Positives/negatives JSON for the temporal loss.")
+    num_workers: int = Field(4, ge=0, description="Data-loader worker processes.")
+    waveform_cache: bool = Field(True, description="Decode each split once into a memory-mapped cache.")
+
+
+class OptimSpec(_Section):
+    """Optimiser and learning-rate schedule."""
+
+    optimizer: Literal["adam", "adamw"] = Field("adam", description="Optimiser.")
+    lr: float = Field(5e-5, gt=0, description="Peak learning rate.")
+    betas: tuple[float, float] = Field((0.9, 0.999), description="Adam betas.")
+    eps: float = Field(1e-8, gt=0, description="Adam epsilon.")
+    weight_decay: float = Field(0.0, ge=0, description="Weight decay.")
+    schedule: Literal["cosine", "constant"] = Field("cosine", description="Decay after warm-up.")
+    warmup_epochs: float = Field(2.0, ge=0, description="Linear warm-up length, epochs.")
+    grad_clip_norm: float | None = Field(2.0, gt=0, description="Clip gradients to this norm (null: off).")
+
+
+class TrainSpec(_Section):
+    """Training loop, temporal loss and run outputs."""
+
+    epochs: int = Field(40, gt=0, description="Training epochs.")
+    batch_size: int = Field(128, gt=0, description="Global batch size (split across processes).")
+    seed: int = Field(20, description="Random seed.")
+    temporal_lambda: float = Field(10.0, ge=0, description="Weight of the temporal-order loss (0: off).")
+    temporal_margin: float = Field(0.2, ge=0, description="Margin of the temporal-order loss.")
+    init: str = Field("wavcaps-pt", description="Initial weights: a weight-cache name, a file, or none.")
+    precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="auto: bf16 autocast on CUDA.")
+    device: str = Field("auto", description="auto, cpu, cuda or cuda:N.")
+    output_dir: Path = Field(Path("runs"), description="Runs are written under this folder.")
+    run_name: str | None = Field(None, description="Run folder name (default: dataset and time).")
+    log_every: int = Field(20, gt=0, description="Steps per logged window in metrics.jsonl.")
+    skip_bad_audio: bool = Field(False, description="Leave unreadable audio out instead of stopping.")
+
+
+class EvalSpec(_Section):
+    """Evaluation protocol and outputs."""
+
+    batch_size: int = Field(32, gt=0, description="Clips per forward pass.")
+    suite: Literal["standard", "temporal", "all"] = Field("all", description="Which test sets to run.")
+    bootstrap_samples: int = Field(1000, ge=0, description="Bootstrap resamples for intervals.")
+    embedding_cache: bool = Field(True, description="Cache audio and text embeddings on disk.")
+
+
+class RunSpec(_Section):
+    """Everything a run needs; saved beside its outputs."""
+
+    audio: AudioSpec = Field(default_factory=AudioSpec)
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    data: DataSpec = Field(default_factory=DataSpec)
+    optim: OptimSpec = Field(default_factory=OptimSpec)
+    train: TrainSpec = Field(default_factory=TrainSpec)
+    eval: EvalSpec = Field(default_factory=EvalSpec)
+
+
+def preset_names() -> list[str]:
+    """Names of the built-in presets."""
+    return sorted(p.name.removesuffix(".yaml") for p in resources.files("dtu_audio.presets").iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+def _read_yaml(source: Path | Any, label: str) -> dict:
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise DtuError(f"{label} is not valid YAML: {str(err).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise DtuError(f"{label} must hold a mapping of sections (audio, model, data, ...)")
+    return raw
+
+
+def _set_dotted(tree: dict, dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = tree
+    for key in parents:
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise DtuError(f"cannot set {dotted}: {key} is not a section")
+        node = child
+    node[leaf] = value
+
+
+def _parse_override(item: str) -> tuple[str, Any]:
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise DtuError(f"override {item!r} must look like section.field=value")
+    return key.strip(), yaml.safe_load(value)
+
+
+def _format_validation(err: ValidationError, label: str) -> str:
+    parts = []
+    for problem in err.errors():
+        where = ".".join(str(p) for p in problem["loc"]) or "(top level)"
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key"
+        parts.append(f"{where}: {message}")
+    more = f" (and {len(parts) - 3} more)" if len(parts) > 3 else ""
+    return f"invalid spec {label}: " + "; ".join(parts[:3]) + more
+
+
+def load_spec(name_or_path: str | Path, overrides: dict[str, Any] | list[str] | None = None) -> RunSpec:
+    """Load a preset or YAML spec and apply overrides (``{"train.epochs": 2}`` or ``["train.epochs=2"]``)."""
+    path = Path(name_or_path)
+    if str(name_or_path) in preset_names():
+        label = f"preset {name_or_path}"
+        tree = _read_yaml(resources.files("dtu_audio.presets") / f"{name_or_path}.yaml", label)
+    elif path.is_file():
+        label = str(path)
+        tree = _read_yaml(path, label)
+    else:
+        raise DtuError(
+            f"no spec file or preset named {name_or_path!r}; presets: {', '.join(preset_names())}"
+        )
+    items = overrides.items() if isinstance(overrides, dict) else map(_parse_override, overrides or [])
+    for key, value in items:
+        if value is not None:
+            _set_dotted(tree, key, value)
+    try:
+        return RunSpec.model_validate(tree)
+    except ValidationError as err:
+        raise DtuError(_format_validation(err, label)) from None
+
+
+def spec_to_yaml(spec: RunSpec) -> str:
+    """The spec as YAML text, every field resolved."""
+    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
+
+
+def save_spec(spec: RunSpec, target: str | Path) -> None:
+    """Write the resolved spec as YAML, atomically."""
+    with atomic_open(target, "w", encoding="utf-8") as handle:
+        handle.write(spec_to_yaml(spec))

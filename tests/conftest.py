@@ -1,0 +1,37 @@
+"""Shared test fixtures: the ../shared reference material and an offline hub."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("DTU_SHARED", REPO_ROOT.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The project's shared reference material (parity fixtures and dataset metadata)."""
+    if not SHARED.is_dir():
+        pytest.skip(f"shared reference material not found at {SHARED} (set DTU_SHARED)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def reference_data(shared: Path) -> Path:
+    return shared / "reference-data"
+
+
+@pytest.fixture(scope="session")
+def parity(shared: Path) -> Path:
+    return shared / "parity"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_weight_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own empty weight cache, never the user's."""
+    monkeypatch.setenv("DTU_HOME", str(tmp_path_factory.mktemp("dtu_home")))
