@@ -48,7 +48,7 @@ class AudioSpec(_Section):
     @property
     def max_samples(self) -> int:
         """Longest clip the model sees, in samples."""
-        return int(round(self.max_clip_seconds * self.sample_rate))
+        return round(self.max_clip_seconds * self.sample_rate)
 
 
 class HTSATSpec(_Section):
@@ -158,8 +158,9 @@ class RunSpec(_Section):
 
 def preset_names() -> list[str]:
     """Names of the built-in presets."""
-    return sorted(p.name.removesuffix(".yaml") for p in resources.files("dtu_audio.presets").iterdir()
-                  if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in resources.files("dtu_audio.presets").iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def _read_yaml(source: Path | Any, label: str) -> dict:
@@ -212,9 +213,7 @@ def load_spec(name_or_path: str | Path, overrides: dict[str, Any] | list[str] | 
         label = str(path)
         tree = _read_yaml(path, label)
     else:
-        raise DtuError(
-            f"no spec file or preset named {name_or_path!r}; presets: {', '.join(preset_names())}"
-        )
+        raise DtuError(f"no spec file or preset named {name_or_path!r}; presets: {', '.join(preset_names())}")
     items = overrides.items() if isinstance(overrides, dict) else map(_parse_override, overrides or [])
     for key, value in items:
         if value is not None:

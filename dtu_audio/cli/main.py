@@ -58,6 +58,5 @@ def main() -> None:
         console.print("[yellow]interrupted[/]")
         sys.exit(130)
     except OSError as err:
-        console.print(f"[bold red]error:[/] {err.strerror or err}: {err.filename or ''}".rstrip(": "),
-                      soft_wrap=True)
+        console.print(f"[bold red]error:[/] {err.strerror or err}: {err.filename or ''}".rstrip(": "), soft_wrap=True)
         sys.exit(2)

@@ -52,9 +52,7 @@ class Manifest:
         if len(flat) != len(self.entries) * self.captions_per_audio:
             raise ValueError("need exactly one new caption per existing caption")
         n = self.captions_per_audio
-        entries = tuple(
-            replace(e, captions=tuple(flat[i * n:(i + 1) * n])) for i, e in enumerate(self.entries)
-        )
+        entries = tuple(replace(e, captions=tuple(flat[i * n : (i + 1) * n])) for i, e in enumerate(self.entries))
         return Manifest(n, entries)
 
     def subset(self, keep: Iterable[int]) -> Manifest:
