@@ -91,3 +91,12 @@ def autocast_factory(device: torch.device, precision: str) -> Callable[[], Abstr
         raise DtuError("train.precision bf16 needs a CUDA device; use auto or fp32 on the CPU")
     enabled = device.type == "cuda" and precision in ("auto", "bf16")
     return partial(torch.autocast, device.type, dtype=torch.bfloat16, enabled=enabled)
+
+
+def broadcast_object(obj: object) -> object:
+    """The main process's ``obj`` on every process."""
+    if not (dist.is_initialized() and dist.get_world_size() > 1):
+        return obj
+    holder = [obj]
+    dist.broadcast_object_list(holder, src=0)
+    return holder[0]

@@ -7,7 +7,6 @@ from contextlib import AbstractContextManager
 
 import torch
 
-from dtu_audio import metrics
 from dtu_audio.datasets.training import CaptionDataset, collate_captions
 from dtu_audio.training.data import Split
 
@@ -45,6 +44,8 @@ def validate(
     autocast: Callable[[], AbstractContextManager],
 ) -> dict:
     """``{"t2a": {...}, "a2t": {...}, "score": t2a R1 + a2t R1}`` on ``split`` (model left in eval mode)."""
+    from dtu_audio import metrics
+
     model.eval()
     audio, text = embed_split(model, split, max_samples, batch_size, device, autocast)
     per_audio = split.manifest.captions_per_audio
