@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -60,7 +61,9 @@ def gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
     """Concatenate every process's ``tensor`` along dim 0, keeping the gradient path to each."""
     if not (dist.is_initialized() and dist.get_world_size() > 1):
         return tensor
-    return torch.cat(dist_fn.all_gather(tensor), dim=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return torch.cat(dist_fn.all_gather(tensor), dim=0)
 
 
 def gather_ids(tensor: torch.Tensor) -> torch.Tensor:
@@ -76,7 +79,18 @@ def sum_with_grad(tensor: torch.Tensor) -> torch.Tensor:
     """Sum ``tensor`` over all processes, keeping the gradient path."""
     if not (dist.is_initialized() and dist.get_world_size() > 1):
         return tensor
-    return dist_fn.all_reduce(tensor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return dist_fn.all_reduce(tensor)
+
+
+def global_max(value: int, device: torch.device) -> int:
+    """The largest ``value`` over all processes."""
+    if not (dist.is_initialized() and dist.get_world_size() > 1):
+        return value
+    tensor = torch.tensor([value], device=device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return int(tensor.item())
 
 
 def barrier() -> None:

@@ -31,7 +31,7 @@ from dtu_audio.training.data import Split, caption_pos_neg, check_bad_audio, loa
 from dtu_audio.training.distributed import ProcessGroup, autocast_factory, barrier, init_process_group
 from dtu_audio.training.model_init import build_model, init_weights_path
 from dtu_audio.training.schedule import build_optimizer, build_scheduler
-from dtu_audio.training.step import TrainingForward, step_losses
+from dtu_audio.training.step import TrainingForward, batch_waveforms, step_losses
 from dtu_audio.training.validation import validate
 
 LAST, BEST = "last.pt", "best.pt"
@@ -196,7 +196,7 @@ def train_run(spec: RunSpec, run_dir: Path, resume: Path | None = None, console:
             for batch in loader:
                 lr = optimizer.param_groups[0]["lr"]
                 with autocast():
-                    out = forward(batch.waveforms.to(group.device, non_blocking=True), batch.captions, batch.extras)
+                    out = forward(batch_waveforms(batch, group.device), batch.captions, batch.extras)
                 losses = step_losses(
                     out, batch, spec.train.temporal_lambda, spec.train.temporal_margin, spec.model.embed_regularization
                 )

@@ -10,7 +10,7 @@ from torch import nn
 from dtu_audio.datasets.temporal_pairs import PAIRS_PER_SIDE
 from dtu_audio.datasets.training import CaptionBatch
 from dtu_audio.losses import contrastive_loss, embedding_regularisation, temporal_hinge
-from dtu_audio.training.distributed import gather_ids, gather_with_grad, sum_with_grad
+from dtu_audio.training.distributed import gather_ids, gather_with_grad, global_max, sum_with_grad
 
 
 @dataclass
@@ -37,6 +37,13 @@ class TrainingForward(nn.Module):
         groups = sum(1 for group in extras if group)
         extra = text[len(captions) :].reshape(groups, 2 * PAIRS_PER_SIDE, text.shape[-1])
         return BatchEmbeddings(audio, text[: len(captions)], extra, self.model.temp)
+
+
+def batch_waveforms(batch: CaptionBatch, device: torch.device) -> torch.Tensor:
+    """The batch's waveforms on ``device``, zero-padded to the longest clip of the global batch."""
+    waveforms = batch.waveforms.to(device, non_blocking=True)
+    longest = global_max(waveforms.shape[1], device)
+    return torch.nn.functional.pad(waveforms, (0, longest - waveforms.shape[1]))
 
 
 @dataclass

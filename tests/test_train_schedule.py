@@ -1,0 +1,83 @@
+"""Learning-rate schedule (as the original cosine_lr) and training checkpoints."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from dtu_audio.errors import DtuError
+from dtu_audio.specs import OptimSpec, RunSpec
+from dtu_audio.training.checkpoint import (
+    TrainState,
+    read_training_checkpoint,
+    restore_training_checkpoint,
+    save_training_checkpoint,
+)
+from dtu_audio.training.schedule import build_optimizer, build_scheduler
+
+
+def _original_lr(step: int, base: float, warmup: int, total: int) -> float:
+    if step < warmup:
+        return base * (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / (total - warmup))) * base
+
+
+def _rates(optim: OptimSpec, steps_per_epoch: int, epochs: int) -> list[float]:
+    optimizer = build_optimizer([torch.nn.Parameter(torch.zeros(1))], optim)
+    scheduler = build_scheduler(optimizer, optim, steps_per_epoch, epochs)
+    rates = []
+    for _ in range(steps_per_epoch * epochs):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
+def test_warmup_then_cosine_matches_the_original():
+    optim = OptimSpec(lr=1e-3, warmup_epochs=2)
+    expected = [_original_lr(s, 1e-3, 10, 50) for s in range(50)]
+    assert _rates(optim, 5, 10) == pytest.approx(expected, rel=1e-12)
+
+
+def test_constant_schedule_holds_the_peak_after_warmup():
+    rates = _rates(OptimSpec(lr=1e-3, warmup_epochs=1, schedule="constant"), 4, 3)
+    assert rates[:4] == pytest.approx([2.5e-4, 5e-4, 7.5e-4, 1e-3])
+    assert set(rates[4:]) == {1e-3}
+
+
+def test_checkpoint_round_trip_restores_everything(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    optim = OptimSpec(lr=1e-2, warmup_epochs=1)
+    optimizer = build_optimizer(model.parameters(), optim)
+    scheduler = build_scheduler(optimizer, optim, 4, 2)
+    for _ in range(3):
+        model(torch.randn(5, 3)).sum().backward()
+        optimizer.step()
+        scheduler.step()
+    state = TrainState(epoch=0, step_in_epoch=3, global_step=3, epoch_loss_sum=1.5)
+    save_training_checkpoint(tmp_path / "last.pt", model, RunSpec(), optimizer, scheduler, state)
+    expected_draw = torch.rand(3)
+
+    fresh = torch.nn.Linear(3, 2)
+    fresh_opt = build_optimizer(fresh.parameters(), optim)
+    fresh_sched = build_scheduler(fresh_opt, optim, 4, 2)
+    restored = restore_training_checkpoint(
+        read_training_checkpoint(tmp_path / "last.pt"), fresh, fresh_opt, fresh_sched
+    )
+    assert restored == state
+    assert torch.equal(torch.rand(3), expected_draw)
+    assert torch.equal(fresh.weight, model.weight)
+    assert fresh_opt.param_groups[0]["lr"] == optimizer.param_groups[0]["lr"]
+    assert torch.equal(fresh_opt.state_dict()["state"][0]["exp_avg"], optimizer.state_dict()["state"][0]["exp_avg"])
+
+
+def test_truncated_or_foreign_checkpoints_are_clear_errors(tmp_path):
+    (tmp_path / "cut.pt").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(DtuError, match="cannot be read"):
+        read_training_checkpoint(tmp_path / "cut.pt")
+    torch.save({"model": {}}, tmp_path / "weights.pt")
+    with pytest.raises(DtuError, match="not a training checkpoint"):
+        read_training_checkpoint(tmp_path / "weights.pt")
