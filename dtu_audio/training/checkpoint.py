@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
-from dtu_audio import __version__
 from dtu_audio.errors import DtuError
-from dtu_audio.fileio import atomic_path
 from dtu_audio.specs import RunSpec
 
 
@@ -48,20 +45,18 @@ def save_training_checkpoint(
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     state: TrainState,
 ) -> None:
-    """Write everything a resume needs to ``target`` (temporary file, fsync, rename)."""
-    payload = {
-        "model": model.state_dict(),
-        "spec": spec.model_dump(mode="json"),
-        "version": __version__,
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "rng": _rng_state(),
-        "train_state": asdict(state),
-    }
-    with atomic_path(target) as tmp:
-        torch.save(payload, tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
+    """Write a model checkpoint (``dtu eval`` reads it) plus all a resume needs, atomically."""
+    from dtu_audio.encoders.checkpoint import save_checkpoint
+
+    save_checkpoint(
+        target,
+        model,
+        spec,
+        optimizer=optimizer.state_dict(),
+        scheduler=scheduler.state_dict(),
+        rng=_rng_state(),
+        train_state=asdict(state),
+    )
 
 
 def read_training_checkpoint(path: Path) -> dict:

@@ -23,9 +23,9 @@ def init_weights_path(init: str) -> Path | None:
 def build_model(spec: RunSpec, init_path: Path | None) -> torch.nn.Module:
     """``RetrievalModel.from_spec`` with the weights at ``init_path`` loaded (when given)."""
     from dtu_audio.encoders import RetrievalModel
-    from dtu_audio.encoders.checkpoint import load_weights_into
+    from dtu_audio.encoders.checkpoint import load_checkpoint
 
     model = RetrievalModel.from_spec(spec.model, spec.audio)
     if init_path is not None:
-        load_weights_into(model, init_path)
+        load_checkpoint(model, init_path)
     return model

@@ -49,6 +49,5 @@ def validate(
     model.eval()
     audio, text = embed_split(model, split, max_samples, batch_size, device, autocast)
     per_audio = split.manifest.captions_per_audio
-    t2a = metrics.text_to_audio(audio, text, per_audio)
-    a2t = metrics.audio_to_text(audio, text, per_audio)
-    return {"t2a": t2a, "a2t": a2t, "score": t2a["R1"] + a2t["R1"]}
+    result = metrics.retrieval_metrics(audio, text, per_audio)
+    return {**result, "score": result["t2a"]["R1"] + result["a2t"]["R1"]}
