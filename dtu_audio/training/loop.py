@@ -13,7 +13,6 @@ import torch
 import torch.distributed as dist
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from dtu_audio.datasets.training import CaptionDataset, GlobalBatchSampler, collate_captions
@@ -31,7 +30,7 @@ from dtu_audio.training.data import Split, caption_pos_neg, check_bad_audio, loa
 from dtu_audio.training.distributed import ProcessGroup, autocast_factory, barrier, init_process_group
 from dtu_audio.training.model_init import build_model, init_weights_path
 from dtu_audio.training.schedule import build_optimizer, build_scheduler
-from dtu_audio.training.step import TrainingForward, batch_waveforms, step_losses
+from dtu_audio.training.step import batch_waveforms, step_losses, training_forward
 from dtu_audio.training.validation import validate
 
 LAST, BEST = "last.pt", "best.pt"
@@ -157,10 +156,7 @@ def train_run(spec: RunSpec, run_dir: Path, resume: Path | None = None, console:
     dataset, loader = _train_loader(spec, train, group)
     steps_per_epoch = len(dataset) // spec.train.batch_size
     model = build_model(spec, init_path).to(group.device)
-    forward = TrainingForward(model)
-    if group.distributed:
-        ids = [group.device.index] if group.device.type == "cuda" else None
-        forward = DistributedDataParallel(forward, device_ids=ids)
+    forward = training_forward(model, group.device)
     optimizer = build_optimizer(model.parameters(), spec.optim)
     scheduler = build_scheduler(optimizer, spec.optim, steps_per_epoch, spec.train.epochs)
     torch.manual_seed(spec.train.seed + group.rank)

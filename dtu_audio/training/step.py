@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from dtu_audio.datasets.temporal_pairs import PAIRS_PER_SIDE
 from dtu_audio.datasets.training import CaptionBatch
@@ -36,7 +38,7 @@ class TrainingForward(nn.Module):
         text = self.model.encode_text(sentences)
         groups = sum(1 for group in extras if group)
         extra = text[len(captions) :].reshape(groups, 2 * PAIRS_PER_SIDE, text.shape[-1])
-        return BatchEmbeddings(audio, text[: len(captions)], extra, self.model.temp)
+        return BatchEmbeddings(audio, text[: len(captions)], extra, self.model.temp.clone())
 
 
 def batch_waveforms(batch: CaptionBatch, device: torch.device) -> torch.Tensor:
@@ -44,6 +46,16 @@ def batch_waveforms(batch: CaptionBatch, device: torch.device) -> torch.Tensor:
     waveforms = batch.waveforms.to(device, non_blocking=True)
     longest = global_max(waveforms.shape[1], device)
     return torch.nn.functional.pad(waveforms, (0, longest - waveforms.shape[1]))
+
+
+def training_forward(model: nn.Module, device: torch.device) -> nn.Module:
+    """:class:`TrainingForward` of ``model``, inside DistributedDataParallel when several processes run."""
+    forward = TrainingForward(model)
+    if not (dist.is_initialized() and dist.get_world_size() > 1):
+        return forward
+    ids = [device.index] if device.type == "cuda" else None
+    # HTSAT's AudioSet head is kept for the checkpoint layout but plays no part in the embeddings
+    return DistributedDataParallel(forward, device_ids=ids, find_unused_parameters=True)
 
 
 @dataclass
