@@ -1,8 +1,8 @@
 """Manifests in the paper's format: read, validate, write, resolve audio, build from caption CSVs.
 
 A manifest is ``{"num_captions_per_audio": 1 | 5, "data": [row, ...]}``; a row has ``id``
-(the audio file name), ``audio`` (a path), usually ``duration``, and ``caption`` (1 caption)
-or ``caption_1`` .. ``caption_5`` (5 captions).
+(the audio file name; taken from ``audio`` when absent, as in Clotho's manifests), ``audio``
+(a path), usually ``duration``, and ``caption`` (1 caption) or ``caption_1`` .. ``caption_5``.
 """
 
 from __future__ import annotations
@@ -67,8 +67,10 @@ def _fail(source: str, message: str) -> DtuError:
 def _parse_entry(row: object, index: int, n: int, source: str) -> AudioEntry:
     if not isinstance(row, dict):
         raise _fail(source, f"row {index} is not an object")
+    if not row.get("id") and isinstance(row.get("audio"), str) and row["audio"]:
+        row = {**row, "id": Path(row["audio"]).name}  # Clotho's manifests name the audio by path only
     if not isinstance(row.get("id"), str) or not row["id"]:
-        raise _fail(source, f"row {index} has no 'id' (the audio file name)")
+        raise _fail(source, f"row {index} has no 'id' (the audio file name) and no 'audio' path")
     keys = ["caption"] if n == 1 else [f"caption_{k}" for k in range(1, n + 1)]
     missing = [k for k in keys if not isinstance(row.get(k), str)]
     if missing:

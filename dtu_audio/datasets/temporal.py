@@ -137,8 +137,11 @@ def count_connectives(captions: Sequence[str]) -> Counter:
 
 
 def has_temporal_cue(caption: str) -> bool:
-    """Whether the caption orders two events with one of the five connectives."""
-    return bool(_connective_matches(caption))
+    """Whether the caption uses one of the five connectives, also in phrases such as "before and after".
+
+    Only captions where a connective orders two events are changed by the functions here.
+    """
+    return _CONNECTIVE_RE.search(caption) is not None
 
 
 def capitalise(text: str) -> str:
