@@ -38,9 +38,9 @@ _NOT_AN_ORDER_RE = re.compile(
     r"|after\s+(?:the\s+)?(?:other|another)|time\s+after\s+time|(?:than|as)\s+before)\b",
     re.IGNORECASE,
 )
-# What joins the first clause to the connective: a comma, "and", "is"/"are" (before "followed by"),
-# an adverb that only ever modifies the connective ("right after", "soon after").
-_JOINER_RE = re.compile(r"(?:\s*,)?(?:\s+and)?(?:\s+(?:is|are|was|were|just|right|soon))?\s*$", re.IGNORECASE)
+# What joins the first clause to the connective: a comma (a full stop becomes one), "and", "is"/"are"
+# (before "followed by"), an adverb that only ever modifies the connective ("right after", "soon after").
+_JOINER_RE = re.compile(r"(?:\s*[,.;])?(?:\s+and)?(?:\s+(?:is|are|was|were|just|right|soon))?\s*$", re.IGNORECASE)
 _ENDING_RE = re.compile(r"[\s.,;:!?]*$")
 # fmt: off
 _DETERMINERS = frozenset((
@@ -55,6 +55,10 @@ _VERB_FOLLOWERS = frozenset((
     "with", "from", "at", "around", "through", "along",
 ))
 # fmt: on
+# Comparatives that end a shared-subject clause ("gets louder and then quieter").
+_COMPARATIVES = frozenset(
+    {"louder", "quieter", "softer", "faster", "slower", "higher", "lower", "closer", "further", "farther", "stronger"}
+)
 _AUXILIARIES = frozenset({"is", "are", "was", "were"})
 _AND = frozenset({"and"})
 _PASSIVE = frozenset({"followed by", "preceded by"})
@@ -74,8 +78,6 @@ class TemporalSplit:
     connective: str
     right: str
     ending: str
-    others: int
-    """How many further connectives stand in ``right``."""
 
     @property
     def first_event(self) -> str:
@@ -115,11 +117,10 @@ def split_caption(caption: str) -> TemporalSplit | None:
     ending = _ENDING_RE.search(tail)
     return TemporalSplit(
         left=head[: joiner.start()].strip(),
-        joiner=" ".join(joiner.group().lower().replace(",", " , ").split()).replace(" ,", ","),
+        joiner=" ".join(re.sub(r"[,.;]", " , ", joiner.group().lower()).split()).replace(" ,", ","),
         connective=_canonical(first.group()),
         right=tail[: ending.start()].strip(),
         ending="".join(ch for ch in ending.group() if ch in ".!?"),
-        others=len(matches) - 1,
     )
 
 
@@ -238,12 +239,17 @@ def _is_verb_phrase(clause: str) -> bool:
     if not words or words[0] in _DETERMINERS or (words[0].endswith("ing") and words[0] != "being"):
         return False
     first, rest = words[0], words[1:]
-    if first in _AUXILIARIES or first in {"being", "gets", "becomes"} or first.endswith("ly"):
+    if first in _AUXILIARIES | _COMPARATIVES | _VERB_FOLLOWERS | {"being", "gets", "becomes"} or first.endswith("ly"):
         return True
     if not rest:
         return first.endswith(("s", "ed"))
     after = rest[0]
     return first.endswith(("s", "ed")) and (after in _DETERMINERS or after in _VERB_FOLLOWERS or after.endswith("ly"))
+
+
+def _swap_only(cut: TemporalSplit) -> bool:
+    """Whether other connective words surround the first one, so that its clauses must stay in place."""
+    return bool(_CONNECTIVE_RE.search(cut.left) or _CONNECTIVE_RE.search(cut.right))
 
 
 def _targets(cut: TemporalSplit) -> tuple[str, ...]:
@@ -252,7 +258,7 @@ def _targets(cut: TemporalSplit) -> tuple[str, ...]:
         return (cut.connective,)
     # "followed by" already takes a noun phrase; after "then" or "before" a bare verb phrase may stand.
     movable = cut.connective in {"followed by", *RIGHT_FIRST} or not _is_verb_phrase(cut.right)
-    if cut.others:
+    if _swap_only(cut):
         same = LEFT_FIRST if cut.connective in LEFT_FIRST else RIGHT_FIRST
         return same if movable else (cut.connective,)
     return CONNECTIVES if movable else (cut.connective,)
@@ -261,7 +267,7 @@ def _targets(cut: TemporalSplit) -> tuple[str, ...]:
 def _rewrite(caption: str, cut: TemporalSplit, connective: str) -> str:
     if connective == cut.connective:
         return caption
-    if cut.others:
+    if _swap_only(cut):
         return _swap_connective(cut, connective)
     return compose(cut.first_event, cut.second_event, connective) + cut.ending
 
@@ -270,7 +276,7 @@ def rebalance(captions: Sequence[str], seed: int = 0) -> list[str]:
     """Rewrite connectives so that the five are used about equally, keeping every caption's meaning.
 
     Captions with one connective may take any of the five ("A followed by B" -> "B after A");
-    captions with several swap their first connective for one that keeps the events in place.
+    captions with several swap their first connective for one that keeps the clauses in place.
     Which captions change is drawn with ``seed``; captions without a connective stay as they are.
     """
     cuts = [split_caption(c) for c in captions]
