@@ -39,14 +39,6 @@ def test_reference_manifests_round_trip(reference_data, tmp_path, relative, capt
     assert read_manifest(tmp_path / "copy.json") == manifest
 
 
-def test_clotho_manifest_without_id_takes_it_from_the_audio_path(reference_data):
-    manifest = read_manifest(reference_data / "clotho" / "val.json")
-    assert len(manifest) == 1045
-    first = manifest.entries[0]
-    assert first.id == "noisy stuff groceries paper bag cookie metallic case cling clang.wav"
-    assert first.extra["wav"].endswith(first.id)
-
-
 def test_with_captions_and_subset_keep_the_layout():
     manifest = Manifest(1, (AudioEntry("a.wav", "/a.wav", ("x",), 2.0), AudioEntry("b.wav", "/b.wav", ("y",))))
     assert manifest.with_captions(["X", "Y"]).captions == ["X", "Y"]
