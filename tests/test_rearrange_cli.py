@@ -65,24 +65,28 @@ def test_audiocaps_val_and_test_give_the_papers_files_and_balanced_counts(refere
         "--out", tmp_path / "out",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "preceded by" in result.stdout and "wrote 9 files" in result.stdout
+    assert "preceded by" in result.stdout and "wrote 11 files" in result.stdout
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == sorted(
         [
             "val_audioset_5_orig.json",
             "val_audioset_5_rearranged.json",
-            "val_audioset_5_pos_neg.json",
-            "test_audioset_5_orig.json",
+            "test_full.json",
             "test_audioset_5_rearranged.json",
-            "test_audioset_5_pos_neg.json",
             "test_audioset_5_future_past.json",
             "test_audioset_5_future_past_reverse.json",
             "test_audioset_5_future_past_replace.json",
+            "test_audioset_5_rearranged_future_past.json",
+            "test_audioset_5_rearranged_future_past_reverse.json",
+            "test_audioset_5_rearranged_future_past_replace.json",
+            "audio_id_to_pos_neg_eg.json",
         ]
     )
     out = tmp_path / "out"
     original = json.loads((audiocaps / "val_audioset_5_orig.json").read_text())
     assert json.loads((out / "val_audioset_5_orig.json").read_text()) == original
+    paper_test = json.loads((audiocaps / "test_full.json").read_text())
+    assert json.loads((out / "test_full.json").read_text()) == paper_test
     paper_future_past = json.loads((audiocaps / "test_audioset_5_future_past.json").read_text())
     assert json.loads((out / "test_audioset_5_future_past.json").read_text()) == paper_future_past
     rearranged = json.loads((out / "val_audioset_5_rearranged.json").read_text())["data"]
@@ -126,14 +130,16 @@ def test_folder_input_and_audiocaps_own_csv_layout(small_val_csv, tmp_path):
         [
             "train_audioset_orig.json",
             "train_audioset_rearranged.json",
-            "train_audioset_pos_neg.json",
             "val_audioset_5_orig.json",
             "val_audioset_5_rearranged.json",
-            "val_audioset_5_pos_neg.json",
+            "audio_id_to_pos_neg_eg.json",
         ]
     )
     train = json.loads((tmp_path / "out" / "train_audioset_orig.json").read_text())
     assert train["num_captions_per_audio"] == 1 and train["data"][0]["id"] == "Yabc.wav"
+    pos_neg = json.loads((tmp_path / "out" / "audio_id_to_pos_neg_eg.json").read_text())
+    assert set(pos_neg) == {"Yabc.wav", "Ya.wav", "Yb.wav", "Yc.wav"}
+    assert pos_neg["Yabc.wav"]["negative"][0] == "A cat meows followed by a dog barks"
 
 
 def test_clotho_manifest_input(reference_data, tmp_path):
@@ -142,7 +148,8 @@ def test_clotho_manifest_input(reference_data, tmp_path):
         "--out", tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    reversed_ = json.loads((tmp_path / "test_clotho_5_future_past_reverse.json").read_text())
+    reversed_ = json.loads((tmp_path / "test_future_past_reverse_5captions.json").read_text())
+    assert json.loads((tmp_path / "test.json").read_text())["data"][0]["id"].endswith(".wav")
     assert reversed_["num_captions_per_audio"] == 5 and len(reversed_["data"]) > 50
 
 

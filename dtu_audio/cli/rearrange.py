@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dtu_audio.datasets.manifest import Manifest, load_manifest_or_csv
-from dtu_audio.datasets.splits import DATASET_TAGS, SPLITS, SplitFiles, build_split, write_split_files
+from dtu_audio.datasets.splits import DATASETS, SPLITS, SplitFiles, build_split, collect_files, write_split_files
 from dtu_audio.datasets.temporal import CONNECTIVES
 from dtu_audio.errors import DtuError
 
@@ -54,7 +54,7 @@ def rearrange_splits(
     from_dir: Path | None = typer.Option(
         None, "--from", help="Folder holding train/val/test .json or .csv; --train/--val/--test override it."
     ),
-    dataset: str = typer.Option("audiocaps", "--dataset", help=f"One of {', '.join(DATASET_TAGS)} (names the files)."),
+    dataset: str = typer.Option("audiocaps", "--dataset", help=f"One of {', '.join(DATASETS)} (names the files)."),
     audio_root: Path | None = typer.Option(None, "--audio-root", help="Audio folder written into CSV-built manifests."),
     seed: int = typer.Option(0, "--seed", help="Seed of the rebalancing draw."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
@@ -67,7 +67,7 @@ def rearrange_splits(
         raise DtuError("no input: pass --train/--val/--test files or --from DIR")
     manifests: dict[str, Manifest] = {s: load_manifest_or_csv(p, audio_root) for s, p in inputs.items()}
     built = [build_split(split, manifest, dataset, seed) for split, manifest in manifests.items()]
-    written = write_split_files(built, out, force)
+    written = write_split_files(collect_files(built), out, force)
     console = Console()
     console.print(_counts_table(built))
     console.print(f"wrote {len(written)} files to {out}")
