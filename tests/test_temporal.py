@@ -80,6 +80,16 @@ def _load(path) -> dict:
             "Rattling is preceded by pigeon wing flapping",
         ),
         ("Frying right after music starts", "Music starts right after frying", "Frying right before music starts"),
+        (
+            "An engine rumbles loudly, then an air horn honks,",
+            "An air horn honks, then an engine rumbles loudly",
+            "An engine rumbles loudly, after an air horn honks",
+        ),
+        (
+            "a dog barks   followed   by a car horn .",
+            "A car horn followed by a dog barks.",
+            "A dog barks preceded by a car horn.",
+        ),
     ],
 )
 def test_reverse_and_replace_by_hand(caption, reversed_, replaced):

@@ -20,8 +20,6 @@ RIGHT_FIRST = ("preceded by", "after")
 """Connectives whose first event stands on their right, in the paper's paraphrase order."""
 CONNECTIVES = ("followed by", "then", "before", "after", "preceded by")
 """The five connectives that order two events, in the paper's reporting order."""
-SIMULTANEITY = ("while", "as")
-"""Connectives of simultaneity, left alone by every function here."""
 OPPOSITE = {
     "followed by": "preceded by",
     "preceded by": "followed by",
