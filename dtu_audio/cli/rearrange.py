@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import typer
@@ -29,7 +30,7 @@ def _inputs_from_folder(folder: Path) -> dict[str, Path]:
     return found
 
 
-def _ratio(counts) -> str:
+def _ratio(counts: Counter) -> str:
     low = min(counts[c] for c in CONNECTIVES)
     return f"{max(counts[c] for c in CONNECTIVES) / low:.2f}" if low else "inf"
 
