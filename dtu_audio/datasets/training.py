@@ -82,11 +82,11 @@ class CaptionDataset(Dataset):
 def collate_captions(items: Sequence[CaptionItem]) -> CaptionBatch:
     """Stack items, zero-padding every waveform at the end to the longest clip of the batch."""
     lengths = [item.waveform.shape[0] for item in items]
-    waveforms = torch.zeros(len(items), max(lengths))
+    waveforms = np.zeros((len(items), max(lengths)), dtype=np.float32)
     for row, item in enumerate(items):
-        waveforms[row, : lengths[row]] = torch.from_numpy(np.ascontiguousarray(item.waveform))
+        waveforms[row, : lengths[row]] = item.waveform
     return CaptionBatch(
-        waveforms=waveforms,
+        waveforms=torch.from_numpy(waveforms),
         lengths=torch.tensor(lengths),
         captions=[item.caption for item in items],
         audio_ids=torch.tensor([item.audio_id for item in items]),
