@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,6 +18,7 @@ from typer.testing import CliRunner
 
 from dtu_audio.cli.main import app
 from dtu_audio.encoders.checkpoint import load_model
+from dtu_audio.errors import DtuError
 from dtu_audio.specs import save_spec
 from dtu_audio.training import loop
 from dtu_audio.training.run_outputs import MetricsLog
@@ -128,3 +131,27 @@ def test_sigkill_during_a_checkpoint_write_keeps_the_previous_one(spec_file, tmp
     assert resumed.exit_code == 0, resumed.output
     assert torch.load(run / "last.pt", weights_only=True)["train_state"]["epoch"] == 2
     assert [r["epoch"] for r in MetricsLog(run).records() if r["kind"] == "epoch"] == [1, 2]
+
+
+def _error(*args: str) -> str:
+    result = CliRunner().invoke(app, ["train", *args])
+    assert isinstance(result.exception, DtuError), result.output
+    return str(result.exception)
+
+
+def test_clear_errors_before_training(spec_file, tmp_path):
+    assert "dtu fetch-weights wavcaps-pt" in _error("--spec", str(spec_file), "--init", "wavcaps-pt")
+    message = _error("--spec", str(spec_file), "--batch-size", "64")
+    assert "batch size 64 is larger than the 12 training captions" in message
+    message = _error("--spec", str(spec_file), "--data-root", str(tmp_path / "missing"))
+    assert "expected" in message and "missing/train.json" in message
+    assert not (tmp_path / "runs").exists()
+
+
+def test_skip_bad_audio_leaves_rows_out_and_lists_them(spec_file, tmp_path):
+    (tmp_path / "data" / "audio" / "train_3.wav").write_bytes(b"not audio")
+    assert "train_3.wav" in _error("--spec", str(spec_file), "--name", "strict")
+    result = _train("--spec", str(spec_file), "--name", "lenient", "--skip-bad-audio", "--epochs", "1")
+    assert result.exit_code == 0, result.output
+    listed = json.loads((tmp_path / "runs" / "lenient" / "bad_audio.json").read_text())
+    assert [Path(row["path"]).name for row in listed["train"]] == ["train_3.wav"]

@@ -81,3 +81,19 @@ def test_truncated_or_foreign_checkpoints_are_clear_errors(tmp_path):
     torch.save({"model": {}}, tmp_path / "weights.pt")
     with pytest.raises(DtuError, match="not a training checkpoint"):
         read_training_checkpoint(tmp_path / "weights.pt")
+
+
+def test_resuming_with_more_epochs_follows_the_new_schedule(tmp_path):
+    optim = OptimSpec(lr=1e-3, warmup_epochs=1)
+    model = torch.nn.Linear(2, 1)
+    optimizer = build_optimizer(model.parameters(), optim)
+    scheduler = build_scheduler(optimizer, optim, 2, 2)
+    for _ in range(3):
+        optimizer.step()
+        scheduler.step()
+    save_training_checkpoint(tmp_path / "last.pt", model, RunSpec(), optimizer, scheduler, TrainState(global_step=3))
+    longer_opt = build_optimizer(model.parameters(), optim)
+    longer = build_scheduler(longer_opt, optim, 2, 4)
+    restore_training_checkpoint(read_training_checkpoint(tmp_path / "last.pt"), model, longer_opt, longer)
+    assert longer.last_epoch == 3
+    assert longer_opt.param_groups[0]["lr"] == pytest.approx(_original_lr(3, 1e-3, 2, 8))

@@ -53,7 +53,7 @@ def save_training_checkpoint(
         model,
         spec,
         optimizer=optimizer.state_dict(),
-        scheduler=scheduler.state_dict(),
+        scheduler={**scheduler.state_dict(), "lr_lambdas": [None] * len(optimizer.param_groups)},
         rng=_rng_state(),
         train_state=asdict(state),
     )
@@ -79,9 +79,15 @@ def restore_training_checkpoint(
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
 ) -> TrainState:
-    """Load model, optimiser, scheduler and RNG state from ``payload``; return the saved progress."""
+    """Load model, optimiser, scheduler position and RNG state from ``payload``; return the saved progress.
+
+    The schedule's shape comes from ``scheduler`` as built for the current spec, so a run resumed
+    with more epochs stretches its cosine decay to the new end.
+    """
     model.load_state_dict(payload["model"])
     optimizer.load_state_dict(payload["optimizer"])
     scheduler.load_state_dict(payload["scheduler"])
+    for group, base, factor in zip(optimizer.param_groups, scheduler.base_lrs, scheduler.lr_lambdas, strict=True):
+        group["lr"] = base * factor(scheduler.last_epoch)  # the schedule of the current spec (--epochs may grow)
     _restore_rng(payload["rng"])
     return TrainState(**payload["train_state"])
