@@ -152,10 +152,10 @@ def train_run(spec: RunSpec, run_dir: Path, resume: Path | None = None, console:
     main = group.is_main
     init_path = init_weights_path(spec.train.init) if resume is None else None
     torch.manual_seed(spec.train.seed)
+    model = build_model(spec, init_path).to(group.device)
     train, val = _load_splits(spec, group)
     dataset, loader = _train_loader(spec, train, group)
     steps_per_epoch = len(dataset) // spec.train.batch_size
-    model = build_model(spec, init_path).to(group.device)
     forward = training_forward(model, group.device)
     optimizer = build_optimizer(model.parameters(), spec.optim)
     scheduler = build_scheduler(optimizer, spec.optim, steps_per_epoch, spec.train.epochs)

@@ -21,11 +21,12 @@ def init_weights_path(init: str) -> Path | None:
 
 
 def build_model(spec: RunSpec, init_path: Path | None) -> torch.nn.Module:
-    """``RetrievalModel.from_spec`` with the weights at ``init_path`` loaded (when given)."""
+    """``RetrievalModel.from_spec`` with the weights at ``init_path`` loaded (when given) and its tokenizer ready."""
     from dtu_audio.encoders import RetrievalModel
     from dtu_audio.encoders.checkpoint import load_checkpoint
 
     model = RetrievalModel.from_spec(spec.model, spec.audio)
     if init_path is not None:
         load_checkpoint(model, init_path)
+    model.text_encoder.tokenizer  # noqa: B018 -- fail now, not after decoding the audio, if it is not cached
     return model

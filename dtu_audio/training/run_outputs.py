@@ -50,6 +50,7 @@ def plot_curves(records: list[dict], target: Path) -> None:
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     windows = [r for r in records if r["kind"] == "window"]
     epochs = [r for r in records if r["kind"] == "epoch"]
@@ -68,6 +69,7 @@ def plot_curves(records: list[dict], target: Path) -> None:
                 label=f"{direction} {key}",
             )
     recall_ax.set(xlabel="epoch", ylabel="recall (%)", title="validation")
+    recall_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     recall_ax.legend()
     fig.tight_layout()
     with atomic_path(target) as tmp:
