@@ -113,10 +113,23 @@ def test_missing_dataset_names_the_expected_layout(tmp_path):
         load_split(_spec(tmp_path / "nowhere", tmp_path), "train")
 
 
-def test_pos_neg_json_gives_each_caption_its_audios_sentences(tmp_path):
-    root = write_dataset(tmp_path / "data", n_train=2, n_val=1)
-    (tmp_path / "pn.json").write_text(json.dumps({"train_0.wav": {"positive": ["a", "b"], "negative": ["c", "d"]}}))
-    spec = _spec(root, tmp_path, **{"data.pos_neg_json": str(tmp_path / "pn.json")})
+def test_pos_neg_json_beside_the_manifest_serves_captions_with_a_connective(tmp_path):
+    root = write_dataset(tmp_path / "data", n_train=6, n_val=1)
+    entry = {"positive": ["a", "b"], "negative": ["c", "d"]}
+    (root / "audio_id_to_pos_neg_eg.json").write_text(json.dumps({"train_0.wav": entry, "train_5.wav": entry}))
+    spec = _spec(root, tmp_path)
     pos_neg = caption_pos_neg(spec, load_split(spec, "train", show_progress=False))
-    assert pos_neg == [[(["a", "b"], ["c", "d"])], [None]]
+    assert pos_neg[0] == [(["a", "b"], ["c", "d"])]
+    assert pos_neg[1] == [None], "a connective but no entry"
+    assert pos_neg[5] == [None], "'a cat meows' has no connective"
     assert caption_pos_neg(_spec(root, tmp_path, **{"train.temporal_lambda": 0}), None) is None
+
+
+def test_toolkit_makes_pos_neg_without_a_json(tmp_path):
+    root = write_dataset(tmp_path / "data", n_train=6, n_val=1)
+    spec = _spec(root, tmp_path)
+    pos_neg = caption_pos_neg(spec, load_split(spec, "train", show_progress=False))
+    positives, negatives = pos_neg[0][0]
+    assert "a car horn after a dog barks" in [p.lower() for p in positives]
+    assert "a car horn then a dog barks" in [n.lower() for n in negatives]
+    assert pos_neg[5][0] == ([], [])

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dtu_audio.datasets.audio_scan import DecodedWaveforms, scan_audio
 from dtu_audio.datasets.manifest import Manifest, read_manifest
+from dtu_audio.datasets.splits import DATASETS, POS_NEG_FILE, split_file_name
 from dtu_audio.datasets.temporal_pairs import PosNeg, pos_neg_from_toolkit, read_pos_neg_json
 from dtu_audio.datasets.waveform_cache import build_waveform_cache
 from dtu_audio.errors import DtuError
@@ -45,13 +46,17 @@ def _find_manifest(spec: RunSpec, split: str) -> Path:
             raise DtuError(f"{split} manifest {explicit} does not exist (set data.{split}_manifest)")
         return Path(explicit)
     root = data_root(spec)
-    for candidate in (root / f"{split}.json", root / "json_files" / f"{split}.json"):
-        if candidate.is_file():
-            return candidate
-    raise DtuError(
-        f"dataset {spec.data.dataset!r} not found: expected {root}/{split}.json (or {root}/json_files/{split}.json) "
-        f"with audio in {root}/audio; pass --data-root DIR or set data.{split}_manifest"
-    )
+    names = [f"{split}.json"]
+    if spec.data.dataset in DATASETS:
+        names += [split_file_name(spec.data.dataset, split, n, "orig") for n in (1, 5)]
+    candidates = [root / name for name in dict.fromkeys(names)] + [root / "json_files" / f"{split}.json"]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        raise DtuError(
+            f"dataset {spec.data.dataset!r} not found: expected {' or '.join(str(c) for c in candidates)} "
+            f"with audio in {root}/audio; pass --data-root DIR or set data.{split}_manifest"
+        )
+    return found
 
 
 def waveform_cache_dir(spec: RunSpec) -> Path:
@@ -115,12 +120,19 @@ def check_bad_audio(split: Split, skip_bad_audio: bool) -> None:
 
 
 def caption_pos_neg(spec: RunSpec, split: Split) -> list[list[PosNeg | None]] | None:
-    """Positives/negatives of every caption (per manifest row), or ``None`` when lambda is 0."""
+    """Positives/negatives of every caption (per manifest row), or ``None`` when lambda is 0.
+
+    From ``data.pos_neg_json`` or the ``audio_id_to_pos_neg_eg.json`` beside the manifest (the
+    entry of the caption's audio), else made by the temporal toolkit; ``None`` for captions
+    without an order connective, which stay out of the temporal loss.
+    """
     if spec.train.temporal_lambda == 0:
         return None
-    if spec.data.pos_neg_json is not None:
-        table = read_pos_neg_json(spec.data.pos_neg_json)
-        return [[table.get(entry.id)] * len(entry.captions) for entry in split.manifest.entries]
     flat = pos_neg_from_toolkit(split.manifest.captions)
+    json_path = spec.data.pos_neg_json or split.manifest_path.parent / POS_NEG_FILE
+    if spec.data.pos_neg_json is not None or json_path.is_file():
+        table = read_pos_neg_json(json_path)
+        ids = [entry.id for entry in split.manifest.entries for _ in entry.captions]
+        flat = [table.get(audio_id) if made[0] else None for audio_id, made in zip(ids, flat, strict=True)]
     n = split.manifest.captions_per_audio
     return [flat[i * n : (i + 1) * n] for i in range(len(split.manifest))]
