@@ -10,6 +10,7 @@ from rich.console import Console
 
 from dtu_audio import __version__
 from dtu_audio.cli import spec as spec_cli
+from dtu_audio.cli import syncaps as syncaps_cli
 from dtu_audio.errors import DtuError
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(spec_cli.app, name="spec")
+app.add_typer(syncaps_cli.app, name="syncaps")
 
 
 def _print_version(value: bool) -> None:
