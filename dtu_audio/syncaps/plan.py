@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -131,5 +132,5 @@ def plan_new_set(sources: SourceSet, options: PlanOptions) -> Recipe:
                 raise DtuError(f"cannot draw {size} distinct {split} clips from these sources; lower --num-clips")
             names.add(clip.name)
             clips.append(clip)
-    generator = {k: v for k, v in asdict(options).items() if k != "ranges"}
+    generator = json.loads(json.dumps({k: v for k, v in asdict(options).items() if k != "ranges"}))
     return Recipe(clips=tuple(clips), ranges=options.ranges, sample_rate=options.sample_rate, generator=generator)
