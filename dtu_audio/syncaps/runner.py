@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -72,7 +73,9 @@ def _remove_stale_temporaries(audio_dir: Path) -> None:
 _WORKER: dict = {}
 
 
-def _init_worker(recipe: Recipe, sources: SourceSet, audio_dir: Path) -> None:
+def _init_worker(recipe: Recipe, sources: SourceSet, audio_dir: Path, in_pool: bool = False) -> None:
+    if in_pool:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER.update(recipe=recipe, sources=sources, audio_dir=audio_dir)
 
 
@@ -85,9 +88,10 @@ def _results(todo: list[ClipPlan], workers: int, recipe: Recipe, sources: Source
         _init_worker(recipe, sources, audio_dir)
         yield from map(_render, todo)
         return
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(recipe, sources, audio_dir)) as pool:
+    # Workers ignore Ctrl-C: the main process stops handing out clips and lets running ones finish.
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(recipe, sources, audio_dir, True)) as pool:
         try:
-            yield from pool.map(_render, todo, chunksize=max(1, min(16, len(todo) // (4 * workers))))
+            yield from pool.map(_render, todo, chunksize=2)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
