@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,19 +39,17 @@ def render_clip(clip: ClipPlan, recipe: Recipe, sources: SourceSet) -> np.ndarra
     if recipe.sample_rate != rate:
         mixed = soxr.resample(mixed, rate, recipe.sample_rate, quality="HQ")
     length = round(recipe.duration * recipe.sample_rate)
+    if mixed.size == length:
+        return mixed
     return np.pad(mixed, (0, max(0, length - mixed.size)))[:length]
 
 
-def encode_wav(waveform: np.ndarray, sample_rate: int) -> bytes:
-    """16-bit PCM WAV bytes (samples beyond full scale are clipped)."""
-    buffer = io.BytesIO()
-    sf.write(buffer, np.clip(waveform, -1.0, 1.0), sample_rate, subtype=WAV_SUBTYPE, format="WAV")
-    return buffer.getvalue()
-
-
 def write_clip(clip: ClipPlan, recipe: Recipe, sources: SourceSet, audio_dir: Path) -> str:
-    """Render the clip into ``audio_dir`` atomically; return the SHA-256 of the file written."""
-    data = encode_wav(render_clip(clip, recipe, sources), recipe.sample_rate)
+    """Render the clip into ``audio_dir`` as 16-bit PCM WAV, atomically; return the file's SHA-256.
+
+    Samples beyond full scale are clipped.
+    """
+    waveform = np.clip(render_clip(clip, recipe, sources), -1.0, 1.0)
     with atomic_path(audio_dir / clip.name) as tmp:
-        tmp.write_bytes(data)
-    return hashlib.sha256(data).hexdigest()
+        sf.write(tmp, waveform, recipe.sample_rate, subtype=WAV_SUBTYPE, format="WAV")
+        return hashlib.sha256(tmp.read_bytes()).hexdigest()
