@@ -6,6 +6,7 @@ import csv
 import json
 import shutil
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -293,3 +294,26 @@ def test_synthesized_sources_are_distinct_and_deterministic(synth_sources, tmp_p
         spectra.append(bands / np.linalg.norm(bands))
     similarity = np.array(spectra) @ np.array(spectra).T
     assert similarity[~np.eye(len(spectra), dtype=bool)].max() < 0.95
+
+
+def test_the_published_recipe_is_fetched_into_the_cache_once(reference_data, monkeypatch):
+    monkeypatch.setattr(fetch, "PUBLISHED_RECIPE_URL", (reference_data / "syncaps").as_uri())
+    folder = fetch.published_recipe_dir()
+    assert folder.is_relative_to(fetch.cache_root())
+    recipe, descriptions = load_recipe(folder)
+    assert len(recipe.clips) == 5370 and descriptions["cow"] == "cow mooing"
+    monkeypatch.setattr(fetch, "PUBLISHED_RECIPE_URL", "http://127.0.0.1:9/json_files")
+    assert fetch.published_recipe_dir() == folder
+
+
+def test_esc50_is_downloaded_and_unpacked_into_the_cache(esc50_dir, tmp_path, monkeypatch):
+    archive = tmp_path / "master.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for path in sorted(esc50_dir.rglob("*")):
+            handle.write(path, f"ESC-50-master/{path.relative_to(esc50_dir)}")
+    monkeypatch.setattr(fetch, "ESC50_URL", archive.as_uri())
+    checkout = fetch.download_esc50()
+    assert (checkout / "meta" / "esc50.csv").read_bytes() == (esc50_dir / "meta" / "esc50.csv").read_bytes()
+    assert not list(checkout.parent.glob("*.zip"))
+    archive.unlink()
+    assert fetch.download_esc50() == checkout
