@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from dtu_audio import __version__
+from dtu_audio.cli import rearrange as rearrange_cli
 from dtu_audio.cli import spec as spec_cli
 from dtu_audio.cli import syncaps as syncaps_cli
 from dtu_audio.errors import DtuError
@@ -22,6 +23,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(spec_cli.app, name="spec")
+app.command("rearrange-splits")(rearrange_cli.rearrange_splits)
 app.add_typer(syncaps_cli.app, name="syncaps")
 
 
