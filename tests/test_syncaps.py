@@ -25,6 +25,7 @@ from dtu_audio.syncaps import (
     runner,
     write_synth_sources,
 )
+from dtu_audio.syncaps.captions import positives_and_negatives
 from dtu_audio.syncaps.recipe import AUTHORS_FILES
 from dtu_audio.syncaps.render import write_clip
 from dtu_audio.syncaps.synth import SYNTH_CLASSES, synth_clip
@@ -317,3 +318,12 @@ def test_esc50_is_downloaded_and_unpacked_into_the_cache(esc50_dir, tmp_path, mo
     assert not list(checkout.parent.glob("*.zip"))
     archive.unlink()
     assert fetch.download_esc50() == checkout
+
+
+def test_positives_and_negatives_of_every_published_clip_match_the_paper(reference_data):
+    syncaps = reference_data / "syncaps"
+    published = _load(syncaps / "audio_id_to_pos_neg_eg.json")
+    recipe = {**_load(syncaps / AUTHORS_FILES["train_val"]), **_load(syncaps / AUTHORS_FILES["test"])}
+    assert len(recipe) == 5370
+    for name, entry in recipe.items():
+        assert positives_and_negatives(entry["caption"], entry["caption_conj_and_prep"]) == published[name], name

@@ -1,18 +1,19 @@
 """SynCaps captions: "X followed by Y" templates, their reversed and replaced variants, positives and negatives.
 
-A SynCaps caption names two sound events and one connective. Connectives of the *future*
-group ("followed by", "before", "then") name the event heard first before the connective;
-those of the *past* group ("preceded by", "after") name it after. The paper's capitalisation
-rule: the sentence starts with a capital letter and everything else is lower case.
+A SynCaps caption is two class descriptions joined by one connective, and the recipe records
+which connective, so nothing has to be parsed out of free text. Sentences are built with the
+temporal toolkit's ``compose``; descriptions are lower-cased first, which gives the paper's
+rule: a capital first letter, everything else lower case.
 """
 
 from __future__ import annotations
 
-FUTURE_CONNECTIVES = ("followed by", "before", "then")
-PAST_CONNECTIVES = ("preceded by", "after")
-CONNECTIVES = FUTURE_CONNECTIVES + PAST_CONNECTIVES
-#: The connective that states the opposite order, as in the paper's ``test_replaced.json``.
-OPPOSITE_CONNECTIVE = {
+from dtu_audio.datasets.temporal import LEFT_FIRST, RIGHT_FIRST, compose
+
+CONNECTIVES = LEFT_FIRST + RIGHT_FIRST
+#: The opposite connective as the paper's SynCaps ``test_replaced.json`` has it: unlike the
+#: AudioCaps files (and ``temporal.OPPOSITE``), "then" becomes "before" there.
+SYNCAPS_OPPOSITE = {
     "followed by": "preceded by",
     "preceded by": "followed by",
     "before": "after",
@@ -23,32 +24,29 @@ OPPOSITE_CONNECTIVE = {
 
 def coordinator(connective: str) -> str:
     """``"future"`` for connectives that name the first event first, ``"past"`` otherwise."""
-    if connective in FUTURE_CONNECTIVES:
+    if connective in LEFT_FIRST:
         return "future"
-    if connective in PAST_CONNECTIVES:
+    if connective in RIGHT_FIRST:
         return "past"
     raise ValueError(f"unknown connective {connective!r}; expected one of {', '.join(CONNECTIVES)}")
 
 
-def compose_caption(first_clause: str, connective: str, second_clause: str) -> str:
-    """``"<first clause> <connective> <second clause>"`` with the paper's capitalisation."""
-    return f"{first_clause} {connective} {second_clause}".strip().capitalize()
-
-
 def caption_for_events(first_heard: str, second_heard: str, connective: str) -> str:
     """The caption saying that ``first_heard`` plays before ``second_heard``, with ``connective``."""
-    if coordinator(connective) == "future":
-        return compose_caption(first_heard, connective, second_heard)
-    return compose_caption(second_heard, connective, first_heard)
+    return compose(first_heard.strip().lower(), second_heard.strip().lower(), connective)
+
+
+def _clauses(caption: str, connective: str) -> tuple[str, str]:
+    clauses = caption.lower().split(f" {connective} ")
+    if len(clauses) != 2 or not all(c.strip() for c in clauses):
+        raise ValueError(f"caption {caption!r} is not of the form 'X {connective} Y'")
+    return clauses[0], clauses[1]
 
 
 def events_of(caption: str, connective: str) -> tuple[str, str]:
     """The two events of a template caption in the order they are heard (lower case)."""
-    clauses = caption.lower().split(f" {connective} ")
-    if len(clauses) != 2 or not all(clauses):
-        raise ValueError(f"caption {caption!r} is not of the form 'X {connective} Y'")
-    first, second = clauses
-    return (first, second) if coordinator(connective) == "future" else (second, first)
+    left, right = _clauses(caption, connective)
+    return (left, right) if coordinator(connective) == "future" else (right, left)
 
 
 def reversed_caption(caption: str, connective: str) -> str:
@@ -58,16 +56,15 @@ def reversed_caption(caption: str, connective: str) -> str:
 
 
 def replaced_caption(caption: str, connective: str) -> str:
-    """The connective swapped for its opposite, clauses kept in place (the paper's replace rule)."""
-    clauses = caption.lower().split(f" {connective} ")
-    if len(clauses) != 2:
-        raise ValueError(f"caption {caption!r} is not of the form 'X {connective} Y'")
-    return compose_caption(clauses[0], OPPOSITE_CONNECTIVE[connective], clauses[1])
+    """The connective swapped as in the paper's SynCaps ``test_replaced.json``, clauses kept in place."""
+    left, right = _clauses(caption, connective)
+    opposite = SYNCAPS_OPPOSITE[connective]
+    first, second = (left, right) if opposite in LEFT_FIRST else (right, left)
+    return caption_for_events(first, second, opposite)
 
 
 def _other_connectives(connective: str) -> list[str]:
-    same = FUTURE_CONNECTIVES if coordinator(connective) == "future" else PAST_CONNECTIVES
-    other = PAST_CONNECTIVES if same is FUTURE_CONNECTIVES else FUTURE_CONNECTIVES
+    same, other = (LEFT_FIRST, RIGHT_FIRST) if coordinator(connective) == "future" else (RIGHT_FIRST, LEFT_FIRST)
     return [c for c in same if c != connective] + list(other)
 
 

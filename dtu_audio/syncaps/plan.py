@@ -7,16 +7,17 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from dtu_audio.datasets.temporal import LEFT_FIRST, RIGHT_FIRST
 from dtu_audio.errors import DtuError
-from dtu_audio.syncaps.captions import CONNECTIVES, FUTURE_CONNECTIVES, PAST_CONNECTIVES, caption_for_events
+from dtu_audio.syncaps.captions import CONNECTIVES, caption_for_events
 from dtu_audio.syncaps.recipe import SPLITS, ClipPlan, Recipe
 from dtu_audio.syncaps.sources import SourceSet
 from dtu_audio.syncaps.transforms import IDENTITY, TRANSFORMS, TransformRanges
 
 #: The paper's draw: past or future with equal odds, then a connective of that group uniformly.
 PAPER_CONNECTIVE_WEIGHTS = {
-    **{c: 1 / (2 * len(FUTURE_CONNECTIVES)) for c in FUTURE_CONNECTIVES},
-    **{c: 1 / (2 * len(PAST_CONNECTIVES)) for c in PAST_CONNECTIVES},
+    **{c: 1 / (2 * len(LEFT_FIRST)) for c in LEFT_FIRST},
+    **{c: 1 / (2 * len(RIGHT_FIRST)) for c in RIGHT_FIRST},
 }
 #: Folds of each split with --disjoint-splits (ESC-50 has folds 1-5).
 DISJOINT_FOLDS = {"train": (1, 2, 3), "val": (4,), "test": (5,)}
