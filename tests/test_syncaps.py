@@ -327,3 +327,29 @@ def test_positives_and_negatives_of_every_published_clip_match_the_paper(referen
     assert len(recipe) == 5370
     for name, entry in recipe.items():
         assert positives_and_negatives(entry["caption"], entry["caption_conj_and_prep"]) == published[name], name
+
+
+def test_a_dtu_recipe_with_a_bad_field_is_reported(synth_sources, tmp_path):
+    recipe = plan_new_set(synth_sources, _options(num_clips=2))
+    generate(recipe, synth_sources.descriptions, synth_sources, tmp_path)
+    written = _load(tmp_path / "recipe.json")
+    written["clips"][0]["seed"] = "seven"
+    (tmp_path / "bad.json").write_text(json.dumps(written))
+    with pytest.raises(DtuError, match="seed 'seven'"):
+        load_recipe(tmp_path / "bad.json")
+    del written["clips"][0]["seed"]
+    (tmp_path / "bad.json").write_text(json.dumps(written))
+    with pytest.raises(DtuError, match="malformed"):
+        load_recipe(tmp_path / "bad.json")
+
+
+def test_synthesized_sources_make_a_set_through_the_cli(tmp_path, monkeypatch, capsys):
+    code, printed = run_dtu(
+        ["syncaps", "synth-sources", str(tmp_path / "src"), "--clips-per-class", "5"], monkeypatch, capsys
+    )
+    assert code == 0 and "60 clips of 12 classes" in printed
+    args = ["syncaps", "generate", "--sources", str(tmp_path / "src"), "--num-clips", "10", "--disjoint-splits"]
+    code, printed = run_dtu([*args, "--sample-rate", "32000", "--out", str(tmp_path / "set")], monkeypatch, capsys)
+    assert code == 0, printed
+    test = _load(tmp_path / "set" / "test.json")["data"]
+    assert len(test) == 1 and sf.info(test[0]["audio"]).samplerate == 32000

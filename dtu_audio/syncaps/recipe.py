@@ -98,6 +98,13 @@ def _read_json(path: Path) -> object:
 
 def validate_clip(clip: ClipPlan, source: Path) -> ClipPlan:
     """Check one clip's fields; a one-line error names the clip and the bad field."""
+    texts = (clip.file1, clip.file2, clip.connective, clip.caption, clip.file1_transform, clip.file2_transform)
+    if not all(isinstance(v, str) for v in texts) or not isinstance(clip.overlap, bool):
+        raise _fail(source, f"clip {clip.file1}/{clip.file2}: a field has the wrong type")
+    if not isinstance(clip.seed, int) or not 0 <= clip.seed < 2**63:
+        raise _fail(source, f"clip {clip.file1}/{clip.file2}: seed {clip.seed!r} is not a non-negative integer")
+    if not isinstance(clip.overlap_time, int | float):
+        raise _fail(source, f"clip {clip.file1}/{clip.file2}: overlap_time {clip.overlap_time!r} is not a number")
     where = f"clip {clip.name if clip.connective in CONNECTIVES else clip.file1}"
     if clip.order not in (1, 2):
         raise _fail(source, f"{where}: order is {clip.order!r}; expected 1 or 2")
