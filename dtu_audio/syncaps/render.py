@@ -21,8 +21,17 @@ WAV_SUBTYPE = "PCM_16"
 
 
 @lru_cache(maxsize=256)
-def _decoded(path: Path, sample_rate: int) -> np.ndarray:
+def _decoded_version(path: Path, sample_rate: int, version: tuple[int, int]) -> np.ndarray:
     return load_audio(path, sample_rate)
+
+
+def _decoded(path: Path, sample_rate: int) -> np.ndarray:
+    """A source clip decoded once per process, and again whenever the file changes."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_audio(path, sample_rate)
+    return _decoded_version(path, sample_rate, (stat.st_mtime_ns, stat.st_size))
 
 
 def render_clip(clip: ClipPlan, recipe: Recipe, sources: SourceSet) -> np.ndarray:
