@@ -13,6 +13,7 @@ import os
 import signal
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,9 +122,10 @@ def render_all(
         disable=console is None,
     )
     skipped = len(recipe.clips) - len(todo)
-    with progress, open(sums_path, "a", encoding="utf-8") as journal:
+    results = closing(_results(todo, workers, recipe, sources, audio_dir))
+    with progress, open(sums_path, "a", encoding="utf-8") as journal, results as rendered:
         task = progress.add_task("render", total=len(recipe.clips), completed=skipped)
-        for name, digest in _results(todo, workers, recipe, sources, audio_dir):
+        for name, digest in rendered:
             recorded[name] = digest
             journal.write(f"{digest}  {AUDIO_DIR}/{name}\n")
             journal.flush()
