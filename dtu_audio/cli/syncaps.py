@@ -14,7 +14,7 @@ from dtu_audio.syncaps.fetch import download_esc50, published_recipe_dir
 from dtu_audio.syncaps.generate import generate
 from dtu_audio.syncaps.outputs import summary_table
 from dtu_audio.syncaps.plan import PAPER_CONNECTIVE_WEIGHTS, PlanOptions, plan_new_set
-from dtu_audio.syncaps.recipe import load_recipe
+from dtu_audio.syncaps.recipe import AUTHORS_FILES, load_recipe
 from dtu_audio.syncaps.sources import esc50_sources, folder_sources, read_descriptions
 from dtu_audio.syncaps.synth import SYNTH_CLASSES, write_synth_sources
 from dtu_audio.syncaps.transforms import TransformRanges
@@ -89,6 +89,8 @@ def generate_cmd(
     if num_clips is None:
         recipe, recipe_descriptions = load_recipe(recipe_path or published_recipe_dir())
         if sample_rate is not None:
+            if sample_rate < 8000:
+                raise DtuError(f"--sample-rate {sample_rate} is too low (at least 8000 Hz)")
             recipe = replace(recipe, sample_rate=sample_rate)
     elif recipe_path is not None:
         raise DtuError("--recipe replays a recipe; leave out --num-clips, or drop --recipe to draw a new set")
@@ -98,7 +100,7 @@ def generate_cmd(
         elif num_clips is None:
             desc = recipe_descriptions
         else:
-            desc = load_recipe(published_recipe_dir())[1]
+            desc = read_descriptions(published_recipe_dir() / AUTHORS_FILES["descriptions"])
         sources = esc50_sources(esc50, desc)
     elif sources_dir is not None:
         sources = folder_sources(sources_dir, descriptions)
