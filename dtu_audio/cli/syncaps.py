@@ -84,6 +84,8 @@ def generate_cmd(
 ) -> None:
     """Replay the paper's SynCaps recipe (default) or draw a new set with --num-clips."""
     console = Console()
+    if esc50 is None and sources_dir is None and not download:
+        raise DtuError("no sound sources: pass --esc50 DIR, --download-esc50 or --sources DIR")
     if download:
         esc50 = download_esc50()
     if num_clips is None:
@@ -102,10 +104,8 @@ def generate_cmd(
         else:
             desc = read_descriptions(published_recipe_dir() / AUTHORS_FILES["descriptions"])
         sources = esc50_sources(esc50, desc)
-    elif sources_dir is not None:
-        sources = folder_sources(sources_dir, descriptions)
     else:
-        raise DtuError("no sound sources: pass --esc50 DIR, --download-esc50 or --sources DIR")
+        sources = folder_sources(sources_dir, descriptions)
     if num_clips is not None:
         ranges = TransformRanges(
             pitch_semitones=_range(pitch_range, "--pitch-range"),

@@ -83,7 +83,9 @@ def _pools(sources: SourceSet, disjoint: bool) -> dict[str, dict[str, list[str]]
     return pools
 
 
-def _draw_clip(rng: np.random.Generator, pool: dict[str, list[str]], split: str, options: PlanOptions, sources):
+def _draw_clip(
+    rng: np.random.Generator, pool: dict[str, list[str]], split: str, options: PlanOptions, sources: SourceSet
+) -> ClipPlan:
     categories = sorted(pool)
     cat1, cat2 = rng.choice(len(categories), size=2, replace=False)
     file1 = pool[categories[cat1]][rng.integers(len(pool[categories[cat1]]))]
