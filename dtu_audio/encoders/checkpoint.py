@@ -30,6 +30,7 @@ AUDIOSET_PREFIX = "sed_model."
 #: Entries of the original checkpoints that the model computes itself.
 _COMPUTED_PARTS = ("audio_feats_extractor.", "spectrogram_extractor.", "logmel_extractor.")
 _SHOWN = 3
+_CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
 
 
 def _is_computed(name: str) -> bool:
@@ -117,12 +118,13 @@ def save_checkpoint(path: str | Path, model: RetrievalModel, spec: RunSpec, **ex
 
 
 def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> RetrievalModel:
-    """A retrieval model from a checkpoint file or a weight-cache name, in eval mode on ``device``.
+    """A retrieval model from a checkpoint file or a weight-cache name (``wavcaps-pt``), in eval mode on ``device``.
 
     Our checkpoints rebuild the architecture of their saved spec; the paper's use the paper's.
     """
     path = Path(name_or_path)
-    if not path.is_file():
+    looks_like_path = path.suffix in _CHECKPOINT_SUFFIXES or len(path.parts) > 1
+    if not path.exists() and not looks_like_path:
         from dtu_audio.weights import weight_path
 
         path = Path(weight_path(str(name_or_path)))
