@@ -73,15 +73,19 @@ class WindowAttention(nn.Module):
     def forward(self, windows: Tensor, mask: Tensor | None = None) -> Tensor:
         """``windows``: ``[B, nW, N, C]``; ``mask``: additive ``[nW, N, N]`` or None."""
         b, nw, n, c = windows.shape
-        qkv = self.qkv(windows).view(b, nw, n, 3, self.num_heads, c // self.num_heads)
-        q, k, v = qkv.permute(3, 0, 1, 4, 2, 5).unbind(0)  # each [B, nW, heads, N, head_dim]
-        bias = self.position_bias()
-        if mask is not None:
-            bias = bias.unsqueeze(0) + mask.unsqueeze(1)
+        qkv = self.qkv(windows).view(b * nw, n, 3, self.num_heads, c // self.num_heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each [B * nW, heads, N, head_dim]
+        bias = self.position_bias().to(q.dtype)
+        if mask is None:
+            bias = bias.expand(b * nw, -1, -1, -1)  # a stride-0 view: the fast CPU kernels take it as is
+        else:
+            bias = (
+                (bias.unsqueeze(0) + mask.to(q.dtype).unsqueeze(1)).expand(b, -1, -1, -1, -1).reshape(b * nw, -1, n, n)
+            )
         out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=bias.to(q.dtype), dropout_p=self.attn_drop if self.training else 0.0
+            q, k, v, attn_mask=bias, dropout_p=self.attn_drop if self.training else 0.0
         )
-        return self.proj(out.transpose(2, 3).reshape(b, nw, n, c))
+        return self.proj(out.transpose(1, 2).reshape(b, nw, n, c))
 
 
 class SwinBlock(nn.Module):

@@ -140,13 +140,17 @@ class TextEncoder(nn.Module):
 
     @property
     def tokenizer(self):
-        """The encoder's tokenizer, read from :attr:`folder` on first use."""
+        """The encoder's tokenizer, read from :attr:`folder` on first use (or assigned)."""
         if self._tokenizer is None:
             try:
                 self._tokenizer = AutoTokenizer.from_pretrained(self.folder)
             except (OSError, ValueError) as err:
                 raise DtuError(f"cannot load the tokenizer of {self.source} from {self.folder}: {err}") from None
         return self._tokenizer
+
+    @tokenizer.setter
+    def tokenizer(self, tokenizer) -> None:
+        self._tokenizer = tokenizer
 
     def load_pretrained(self) -> None:
         """Replace the weights by the pretrained ones of :attr:`folder` (the weight cache for known names)."""
