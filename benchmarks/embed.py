@@ -5,8 +5,10 @@ convolutions, attention with an explicit softmax (and keeps every block's attent
 unused token-semantic head, in eager float32 under ``torch.no_grad``. Ours: ``torch.stft``,
 ``scaled_dot_product_attention``, ``torch.inference_mode`` (and bf16 autocast on CUDA).
 
-Each measurement runs in a fresh process so that its peak memory (RSS on CPU, allocated memory on
-CUDA) is its own. Usage: ``python benchmarks/embed.py [--device cpu|cuda] [--batch-sizes 1 8 32]``.
+Throughput: both paths share one model and are timed alternately (best of a few rounds), so that
+load from other processes hits both alike. Peak memory: one call per path in a fresh process (RSS
+growth on CPU, allocated memory on CUDA).
+Usage: ``python benchmarks/embed.py [--device cpu|cuda] [--batch-sizes 1 8 32] [--text-batch 64]``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from dtu_audio.encoders import RetrievalModel
-from dtu_audio.encoders.swin import window_merge, window_partition
+from dtu_audio.encoders.swin import window_partition
 from dtu_audio.errors import DtuError
 
 CLIP_SECONDS = 10.0
@@ -31,6 +33,13 @@ CAPTIONS = [
     "birds chirp before heavy rain starts to fall",
     "an engine starts, idles and stops",
 ]
+
+
+def window_reverse(windows: torch.Tensor, window: int, height: int, width: int) -> torch.Tensor:
+    """``[B, nW, w*w, C]`` -> ``[B, H, W, C]``, as the original's ``window_reverse``."""
+    b, _, _, c = windows.shape
+    x = windows.view(b, height // window, width // window, window, window, c)
+    return x.permute(0, 1, 3, 2, 4, 5).contiguous().view(b, height, width, c)
 
 
 def build_model(device: str) -> RetrievalModel:
@@ -93,7 +102,7 @@ class OriginalAudioPath:
         windows = window_partition(shifted, blk.window)
         nw = windows.shape[1]
         out, attn = self.attention(blk.attn, windows.reshape(b * nw, -1, c), blk.attn_mask)
-        shifted = window_merge(out.view(b, nw, -1, c), blk.window, height, width)
+        shifted = window_reverse(out.view(b, nw, -1, c), blk.window, height, width)
         if blk.shift:
             shifted = torch.roll(shifted, shifts=(blk.shift, blk.shift), dims=(1, 2))
         x = x + shifted.reshape(b, height * width, c)
@@ -127,12 +136,6 @@ class OriginalAudioPath:
         return F.normalize(self.model.audio_proj(self.audio_features(waveforms)), dim=-1)
 
 
-def _peak_memory_mib(device: str, rss_before: float) -> float:
-    if device.startswith("cuda"):
-        return torch.cuda.max_memory_allocated() / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before
-
-
 def _current_rss_mib() -> float:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
@@ -143,48 +146,67 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def measure(kind: str, impl: str, batch: int, device: str, repeats: int) -> tuple[float, float]:
-    """Items per second (best of ``repeats`` timed runs after a warm-up) and peak memory (MiB)."""
-    model = build_model(device)
-    if kind == "audio":
-        items = torch.randn(batch, round(CLIP_SECONDS * model.audio_spec.sample_rate), device=device) * 0.1
-        run = model.encode_audio if impl == "dtu" else OriginalAudioPath(model).encode_audio
-    else:
-        items = (CAPTIONS * batch)[:batch]
-        if impl == "original":
-            model.text_encoder.text_encoder.set_attn_implementation("eager")
-        run = model.encode_text
+def _runner(model: RetrievalModel, kind: str, impl: str, batch: int):
+    """A zero-argument callable that embeds one batch with the given implementation."""
+    device = str(model.device)
     bf16 = impl == "dtu" and device.startswith("cuda")
     context = torch.inference_mode if impl == "dtu" else torch.no_grad
+    if kind == "audio":
+        items = torch.randn(batch, round(CLIP_SECONDS * model.audio_spec.sample_rate), device=device) * 0.1
+        encode = model.encode_audio if impl == "dtu" else OriginalAudioPath(model).encode_audio
+    else:
+        items, encode = (CAPTIONS * batch)[:batch], model.encode_text
+    attention = "sdpa" if impl == "dtu" else "eager"
+
+    def run() -> None:
+        model.text_encoder.text_encoder.set_attn_implementation(attention)
+        with context(), torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16):
+            encode(items)
+        _sync(device)
+
+    return run
+
+
+def peak_memory_mib(impl: str, batch: int, device: str) -> float:
+    """Peak memory of one ``encode_audio`` call (RSS growth on CPU, allocated on CUDA); run in a fresh process."""
+    model = build_model(device)
+    run = _runner(model, "audio", impl, batch)
     rss_before = _current_rss_mib()
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
-    with context(), torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16):
-        run(items)
-        _sync(device)
-        best = math.inf
-        for _ in range(repeats):
-            start = time.perf_counter()
-            run(items)
-            _sync(device)
-            best = min(best, time.perf_counter() - start)
-    return batch / best, _peak_memory_mib(device, rss_before)
+    run()
+    if device.startswith("cuda"):
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before
 
 
-def _in_fresh_process(*args) -> tuple[float, float]:
+def _in_fresh_process(*args) -> float:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(measure, args)
+        return pool.apply(peak_memory_mib, args)
 
 
-def max_differences(device: str) -> tuple[float, float]:
+def items_per_second(model: RetrievalModel, kind: str, batch: int, rounds: int) -> dict[str, float]:
+    """Best-of-``rounds`` throughput of both implementations, timed alternately so that load hits both alike."""
+    runs = {impl: _runner(model, kind, impl, batch) for impl in ("original", "dtu")}
+    best = dict.fromkeys(runs, math.inf)
+    for _ in range(rounds):
+        for impl, run in runs.items():
+            start = time.perf_counter()
+            run()
+            best[impl] = min(best[impl], time.perf_counter() - start)
+    return {impl: batch / seconds for impl, seconds in best.items()}
+
+
+def max_differences(model: RetrievalModel) -> tuple[float, float]:
     """Largest absolute difference of audio and text embeddings between the two paths (float32)."""
-    model = build_model(device)
-    waves = torch.randn(2, round(CLIP_SECONDS * model.audio_spec.sample_rate), device=device) * 0.1
+    waves = torch.randn(2, round(CLIP_SECONDS * model.audio_spec.sample_rate), device=model.device) * 0.1
+    bert = model.text_encoder.text_encoder
     with torch.no_grad():
         audio = (model.encode_audio(waves) - OriginalAudioPath(model).encode_audio(waves)).abs().max().item()
-        ours = model.encode_text(CAPTIONS)
-        model.text_encoder.text_encoder.set_attn_implementation("eager")
-        text = (ours - model.encode_text(CAPTIONS)).abs().max().item()
+        bert.set_attn_implementation("eager")
+        original = model.encode_text(CAPTIONS)
+        bert.set_attn_implementation("sdpa")
+        text = (model.encode_text(CAPTIONS) - original).abs().max().item()
     return audio, text
 
 
@@ -194,22 +216,29 @@ def main() -> None:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--text-batch", type=int, default=64)
     args = parser.parse_args()
-    print(f"device {args.device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    device = args.device
+    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    model = build_model(device)
+    _runner(model, "audio", "dtu", 1)()  # warm-up: kernel selection, allocator
+    _runner(model, "audio", "original", 1)()
     header = f"{'original clips/s':>18}{'dtu clips/s':>14}{'speed-up':>10}{'peak MiB orig/dtu':>20}"
     print(f"{'encode_audio, 10-s clips':<28}{header}")
     for batch in args.batch_sizes:
-        repeats = 3 if args.device != "cpu" or batch == 1 else 2 if batch < 32 else 1  # keep CPU runs to minutes
-        orig_speed, orig_mem = _in_fresh_process("audio", "original", batch, args.device, repeats)
-        speed, mem = _in_fresh_process("audio", "dtu", batch, args.device, repeats)
+        rounds = 3 if device != "cpu" or batch == 1 else 2 if batch < 32 else 1  # keep CPU runs to minutes
+        speed = items_per_second(model, "audio", batch, rounds)
+        memory = {impl: _in_fresh_process(impl, batch, device) for impl in ("original", "dtu")}
+        peaks = f"{memory['original']:.0f}/{memory['dtu']:.0f}"
         print(
-            f"{'batch ' + str(batch):<28}{orig_speed:>18.2f}{speed:>14.2f}{speed / orig_speed:>9.2f}x"
-            f"{f'{orig_mem:.0f}/{mem:.0f}':>20}"
+            f"{'batch ' + str(batch):<28}{speed['original']:>18.2f}{speed['dtu']:>14.2f}"
+            f"{speed['dtu'] / speed['original']:>9.2f}x{peaks:>20}"
         )
-    orig_speed, _ = _in_fresh_process("text", "original", args.text_batch, args.device, 3)
-    speed, _ = _in_fresh_process("text", "dtu", args.text_batch, args.device, 3)
+    speed = items_per_second(model, "text", args.text_batch, 3)
     label = f"encode_text, batch {args.text_batch}"
-    print(f"{label:<28}{orig_speed:>18.1f}{speed:>14.1f}{speed / orig_speed:>9.2f}x  (captions/s)")
-    audio_diff, text_diff = max_differences(args.device)
+    print(
+        f"{label:<28}{speed['original']:>18.1f}{speed['dtu']:>14.1f}"
+        f"{speed['dtu'] / speed['original']:>9.2f}x  (captions/s)"
+    )
+    audio_diff, text_diff = max_differences(model)
     print(f"max |dtu - original| (float32): audio embeddings {audio_diff:.2e}, text embeddings {text_diff:.2e}")
 
 

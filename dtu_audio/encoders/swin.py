@@ -22,11 +22,12 @@ def window_partition(x: Tensor, window: int) -> Tensor:
     return x.permute(0, 1, 3, 2, 4, 5).reshape(b, (h // window) * (w // window), window * window, c)
 
 
-def window_merge(windows: Tensor, window: int, height: int, width: int) -> Tensor:
-    """Inverse of :func:`window_partition`: ``[B, windows, window * window, C]`` -> ``[B, H, W, C]``."""
-    b, _, _, c = windows.shape
-    x = windows.view(b, height // window, width // window, window, window, c)
-    return x.permute(0, 1, 3, 2, 4, 5).reshape(b, height, width, c)
+def window_order(height: int, width: int, window: int, shift: int) -> Tensor:
+    """Row-major token indices in (cyclically shifted) window order: one gather does roll + partition."""
+    grid = torch.arange(height * width).view(1, height, width, 1)
+    if shift:
+        grid = torch.roll(grid, shifts=(-shift, -shift), dims=(1, 2))
+    return window_partition(grid, window).reshape(-1)
 
 
 def relative_position_index(window: int) -> Tensor:
@@ -114,18 +115,15 @@ class SwinBlock(nn.Module):
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
         mask = shifted_window_mask(*resolution, window, shift) if shift else None
         self.register_buffer("attn_mask", mask)
+        order = window_order(*resolution, window, shift)
+        self.register_buffer("window_order", order, persistent=False)
+        self.register_buffer("token_order", torch.argsort(order), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        height, width = self.resolution
-        b, _, c = x.shape
-        shifted = self.norm1(x).view(b, height, width, c)
-        if self.shift:
-            shifted = torch.roll(shifted, shifts=(-self.shift, -self.shift), dims=(1, 2))
-        windows = self.attn(window_partition(shifted, self.window), self.attn_mask)
-        shifted = window_merge(windows, self.window, height, width)
-        if self.shift:
-            shifted = torch.roll(shifted, shifts=(self.shift, self.shift), dims=(1, 2))
-        x = x + self.drop_path(shifted.reshape(b, height * width, c))
+        b, length, c = x.shape
+        windows = self.norm1(x).index_select(1, self.window_order).view(b, -1, self.window * self.window, c)
+        attended = self.attn(windows, self.attn_mask).reshape(b, length, c).index_select(1, self.token_order)
+        x = x + self.drop_path(attended)
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
 
