@@ -1,0 +1,111 @@
+"""``dtu fetch-weights``: download, list and import the pretrained weights."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.filesize import decimal
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from dtu_audio.errors import DtuError
+from dtu_audio.weights import DEFAULT_NAMES, KNOWN, fetch, import_file
+from dtu_audio.weights.cache import WeightCache
+from dtu_audio.weights.registry import WeightEntry, folder_of
+
+
+def _size(num: int | None) -> str:
+    return "?" if num is None else decimal(num)
+
+
+def _list_table(cache: WeightCache) -> Table:
+    manifest = cache.read_manifest()
+    table = Table(title=f"weights in {cache.root}", title_justify="left")
+    for column in ("name", "source", "size", "sha256", "cached"):
+        table.add_column(column, overflow="fold")
+    names = list(KNOWN) + sorted(name for name in manifest if name not in KNOWN and folder_of(name) is not None)
+    for name in names:
+        entry = KNOWN.get(name)
+        record = manifest.get(name)
+        found = cache.cached(name)
+        source = record.source if record is not None else _registry_source(entry)
+        size = record.size if record is not None else entry.size if entry is not None else None
+        sha = record.sha256 if record is not None else entry.sha256 if entry is not None else None
+        table.add_row(name, source, _size(size), (sha or "?")[:16], "yes" if found is not None else "no")
+    return table
+
+
+def _registry_source(entry: WeightEntry | None) -> str:
+    if entry is None:
+        return "?"
+    if entry.source == "hf":
+        return f"hf:{entry.hf_repo}"
+    return f"gdrive{'-folder' if entry.source == 'drive-folder' else ''}:{entry.drive_id}"
+
+
+def fetch_weights(
+    names: list[str] | None = typer.Argument(
+        None, help=f"Weights to fetch (default: {' '.join(DEFAULT_NAMES)}). See --list.", show_default=False
+    ),
+    list_: bool = typer.Option(False, "--list", help="Show every known entry, its size, checksum and cache state."),
+    import_: bool = typer.Option(
+        False, "--import", help="Register a hand-downloaded file after checking it: --import NAME FILE."
+    ),
+    offline: bool = typer.Option(False, "--offline", help="Never touch the network (also: HF_HUB_OFFLINE=1)."),
+    force: bool = typer.Option(
+        False, "--force", help="Download again even when cached (the old copy stays if it fails)."
+    ),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Weight cache folder (default: $DTU_HOME, else the per-user data folder)."
+    ),
+) -> None:
+    """Download the pretrained weights into the cache (resumable, verified), list them, or import one."""
+    out = Console()
+    err = Console(stderr=True, highlight=False)
+    if list_:
+        out.print(_list_table(WeightCache(cache_dir)))
+        return
+    if import_:
+        if len(names or ()) != 2:
+            raise DtuError("--import takes exactly two arguments: dtu fetch-weights --import NAME FILE")
+        name, file = names
+        record = import_file(name, Path(file), cache_dir)
+        out.print(f"{name}: imported -> {WeightCache(cache_dir).root / record.path} (sha256 {record.sha256[:16]})")
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+
+        def progress_for(entry: WeightEntry) -> Callable[[int, int | None], None]:
+            tasks: list[TaskID] = []
+
+            def update(done: int, total: int | None) -> None:
+                if not tasks:
+                    tasks.append(progress.add_task(entry.name, total=total))
+                progress.update(tasks[0], completed=done, total=total)
+
+            return update
+
+        results = fetch(
+            list(names or DEFAULT_NAMES), cache_dir, offline=offline, force=force, progress_for=progress_for
+        )
+    cache = WeightCache(cache_dir)
+    for name, status in results:
+        found = cache.cached(name)
+        out.print(f"{name}: {status} -> {found[1] if found else '?'}")
