@@ -39,6 +39,7 @@ def _drive_error(entry: WeightEntry, err: Exception) -> DtuError:
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:
         problem = f"the disk is full ({err.filename or 'the weight cache'}); free some space or pass --cache-dir"
     elif isinstance(err, gdown.exceptions.FileURLRetrievalError):
+        detail = " ".join(str(err.__context__ or err).split())  # gdown's own reason, without its advice
         problem = (
             f"Google Drive answered with a page instead of the file (download quota exceeded or no access: {detail})"
         )
@@ -102,6 +103,8 @@ def _publish(entry: WeightEntry, cache: WeightCache, staging: Path, digest: str)
     target = cache.file_path(entry.name, entry.filename)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staging, target)
+    if not any(staging.parent.iterdir()):
+        staging.parent.rmdir()
     record = CachedEntry(
         path=target.relative_to(cache.root).as_posix(),
         source=f"gdrive:{entry.drive_id}",
