@@ -14,12 +14,14 @@ import json
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 TLS = Path(__file__).parent / "data" / "fake_drive_tls"
+SLOW_SECONDS = 2.0
 HUB_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 QUOTA_PAGE = (
@@ -46,6 +48,7 @@ class FakeNet:
     quota_ids: set[str] = field(default_factory=set)
     virus_scan_ids: set[str] = field(default_factory=set)
     interrupt_once: set[str] = field(default_factory=set)
+    slow_ids: set[str] = field(default_factory=set)
     folders: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     hub_repos: dict[str, dict[str, bytes]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
@@ -189,6 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if file_id in self.net.slow_ids:
+            time.sleep(SLOW_SECONDS)
         self._send(200, data, "application/octet-stream", headers)
 
     def _drive_folder(self, folder_id: str) -> None:
