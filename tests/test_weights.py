@@ -260,3 +260,37 @@ def test_two_processes_fetching_the_same_entry_download_it_once(net):
     assert sorted(out.split(":")[1].split()[0] for out in outputs) == ["cached", "downloaded"]
     assert len(drive_requests(net, WAVCAPS)) == 1
     assert weight_path("wavcaps-pt").read_bytes() == BIG_WAVCAPS
+
+
+def test_cli_hub_unreachable_is_one_clear_error(net):
+    result = run_dtu("bert-base-uncased", env={**net.env(), "HF_ENDPOINT": "http://127.0.0.1:9"})
+    assert result.returncode == 2
+    message = " ".join(result.stderr.split())
+    assert message.startswith("error: could not download bert-base-uncased")
+    assert "cannot reach the Hugging Face hub" in message and "--cache-dir DIR" in message
+    assert "bert-base-uncased" not in WeightCache().read_manifest()
+
+
+def test_cache_dir_option_wins_over_dtu_home(tmp_path):
+    file = tmp_path / "HTSAT.ckpt"
+    file.write_bytes(checkpoint_bytes("state_dict"))
+    cache_dir = tmp_path / "elsewhere"
+    result = run_dtu("--import", "htsat-audioset", str(file), "--cache-dir", str(cache_dir), env={})
+    assert result.returncode == 0, result.stderr
+    assert weight_path("htsat-audioset", cache_dir=cache_dir).read_bytes() == file.read_bytes()
+    with pytest.raises(DtuError, match="not in the weight cache"):
+        weight_path("htsat-audioset")
+
+
+def test_unreadable_manifest_and_unwritable_cache_are_clear_errors(tmp_path):
+    cache = WeightCache()
+    cache.root.mkdir(parents=True, exist_ok=True)
+    cache.manifest_path.write_text("{not json")
+    with pytest.raises(DtuError, match="manifest .* is unreadable.*delete it"):
+        weight_path("wavcaps-pt")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    good = tmp_path / "HTSAT-BERT-PT.pt"
+    good.write_bytes(checkpoint_bytes("model"))
+    with pytest.raises(DtuError, match="cannot create the weight cache"):
+        import_file("wavcaps-pt", good, cache_dir=blocker / "cache")

@@ -83,28 +83,32 @@ def fetch_weights(
         record = import_file(name, Path(file), cache_dir)
         out.print(f"{name}: imported -> {WeightCache(cache_dir).root / record.path} (sha256 {record.sha256[:16]})")
         return
-    columns = (
+    progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
+        console=err,
     )
-    with Progress(*columns, console=err, transient=True) as progress:
 
-        def progress_for(entry: WeightEntry) -> Callable[[int, int | None], None]:
-            tasks: list[TaskID] = []
+    def progress_for(entry: WeightEntry) -> Callable[[int, int | None], None]:
+        tasks: list[TaskID] = []
 
-            def update(done: int, total: int | None) -> None:
-                if not tasks:
-                    tasks.append(progress.add_task(entry.name, total=total))
-                progress.update(tasks[0], completed=done, total=total)
+        def update(done: int, total: int | None) -> None:
+            if not tasks:  # the bar appears with the first bytes, never for cached entries
+                progress.start()
+                tasks.append(progress.add_task(entry.name, total=total))
+            progress.update(tasks[0], completed=done, total=total)
 
-            return update
+        return update
 
+    try:
         results = fetch(
             list(names or DEFAULT_NAMES), cache_dir, offline=offline, force=force, progress_for=progress_for
         )
+    finally:
+        progress.stop()
     cache = WeightCache(cache_dir)
     for name, status in results:
         found = cache.cached(name)

@@ -25,7 +25,8 @@ def _hub_error(entry: WeightEntry, err: Exception) -> DtuError:
         problem = f"the hub answered with an error ({detail})"
     return DtuError(
         f"could not download {entry.name} ({entry.hf_repo}): {problem}; run the same command again to resume, "
-        f"or download {entry.manual_url} with huggingface-cli on a connected machine and copy the cache"
+        f"or on a connected machine run dtu fetch-weights {entry.name} --cache-dir DIR, copy DIR here "
+        "and point DTU_HOME at it"
     )
 
 
