@@ -71,7 +71,7 @@ def fetch_weights(
     ),
 ) -> None:
     """Download the pretrained weights into the cache (resumable, verified), list them, or import one."""
-    out = Console()
+    out = Console(soft_wrap=True, highlight=False)
     err = Console(stderr=True, highlight=False)
     if list_:
         out.print(_list_table(WeightCache(cache_dir)))
@@ -108,7 +108,8 @@ def fetch_weights(
             list(names or DEFAULT_NAMES), cache_dir, offline=offline, force=force, progress_for=progress_for
         )
     finally:
-        progress.stop()
+        if progress.task_ids:
+            progress.stop()
     cache = WeightCache(cache_dir)
     for name, status in results:
         found = cache.cached(name)

@@ -14,7 +14,7 @@ import requests
 from dtu_audio.errors import DtuError
 from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso, sha256_file
 from dtu_audio.weights.checkpoint_check import check_checkpoint
-from dtu_audio.weights.registry import WeightEntry
+from dtu_audio.weights.registry import WeightEntry, recovery_hint
 
 # Extra attempts after a dropped connection; each one resumes with an HTTP Range request.
 RETRIES = 3
@@ -22,15 +22,6 @@ RETRIES = 3
 TIMEOUT = (15.0, 60.0)
 
 Progress = Callable[[int, int | None], None]
-
-
-def recovery_hint(entry: WeightEntry) -> str:
-    """How to get ``entry`` by hand: the browser URL and the ``--import`` command."""
-    file_arg = entry.filename or "FILE"
-    return (
-        f"download it in a browser from {entry.manual_url} and run: "
-        f"dtu fetch-weights --import {entry.name} /path/to/{file_arg}"
-    )
 
 
 def _drive_error(entry: WeightEntry, err: Exception) -> DtuError:

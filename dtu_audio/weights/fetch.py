@@ -11,9 +11,9 @@ from pathlib import Path
 from dtu_audio.errors import DtuError
 from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso, sha256_file
 from dtu_audio.weights.checkpoint_check import check_checkpoint
-from dtu_audio.weights.drive import Progress, download_drive_file, list_drive_folder, recovery_hint
+from dtu_audio.weights.drive import Progress, download_drive_file, list_drive_folder
 from dtu_audio.weights.hub import download_hub_folder
-from dtu_audio.weights.registry import WeightEntry, child_entry, folder_of, get_entry
+from dtu_audio.weights.registry import WeightEntry, child_entry, folder_of, get_entry, recovery_hint
 
 ProgressFactory = Callable[[WeightEntry], Progress | None]
 
@@ -163,5 +163,4 @@ def weight_path(name: str, cache_dir: str | os.PathLike | None = None) -> Path:
     if folder is not None:
         raise DtuError(f"{missing} {folder.name}")
     entry = get_entry(name)
-    hint = "" if entry.source == "hf" else f" (or {recovery_hint(entry)})"
-    raise DtuError(f"{missing} {name}{hint}")
+    raise DtuError(f"{missing} {name} (or {recovery_hint(entry)})")

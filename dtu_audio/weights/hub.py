@@ -10,7 +10,7 @@ from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, Repo
 
 from dtu_audio.errors import DtuError
 from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso, sha256_folder
-from dtu_audio.weights.registry import WeightEntry
+from dtu_audio.weights.registry import WeightEntry, recovery_hint
 
 
 def _hub_error(entry: WeightEntry, err: Exception) -> DtuError:
@@ -25,8 +25,7 @@ def _hub_error(entry: WeightEntry, err: Exception) -> DtuError:
         problem = f"the hub answered with an error ({detail})"
     return DtuError(
         f"could not download {entry.name} ({entry.hf_repo}): {problem}; run the same command again to resume, "
-        f"or on a connected machine run dtu fetch-weights {entry.name} --cache-dir DIR, copy DIR here "
-        "and point DTU_HOME at it"
+        f"or {recovery_hint(entry)}"
     )
 
 

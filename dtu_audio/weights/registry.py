@@ -89,6 +89,19 @@ KNOWN: dict[str, WeightEntry] = {
 DEFAULT_NAMES: tuple[str, ...] = ("wavcaps-pt", "bert-base-uncased")
 
 
+def recovery_hint(entry: WeightEntry) -> str:
+    """How to get ``entry`` without this machine downloading it: by hand, or from another machine."""
+    if entry.source == "hf":
+        return (
+            f"on a connected machine run dtu fetch-weights {entry.name} --cache-dir DIR, "
+            "copy DIR here and point DTU_HOME at it"
+        )
+    return (
+        f"download it in a browser from {entry.manual_url} and run: "
+        f"dtu fetch-weights --import {entry.name} /path/to/{entry.filename or 'FILE'}"
+    )
+
+
 def folder_of(name: str) -> WeightEntry | None:
     """The Drive-folder entry a name such as ``dtu-finetuned/<stem>`` belongs to, if any."""
     head, sep, _ = name.partition("/")
