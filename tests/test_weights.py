@@ -65,6 +65,7 @@ def test_drive_file_is_fetched_through_gdown_and_recorded(net):
     record = WeightCache().read_manifest()["wavcaps-pt"]
     assert record.sha256 == hashlib.sha256(BIG_WAVCAPS).hexdigest()
     assert (record.source, record.size) == (f"gdrive:{WAVCAPS}", len(BIG_WAVCAPS))
+    assert not WeightCache().partial_dir("wavcaps-pt").exists()
     assert fetch(["wavcaps-pt"]) == [("wavcaps-pt", "cached")]
     assert len(drive_requests(net, WAVCAPS)) == 1
 
@@ -125,7 +126,7 @@ def test_checksum_mismatch_keeps_the_old_file_and_leaves_no_broken_one(net, monk
     assert "the cached copy (if any) is kept" in str(err.value)
     assert weight_path("wavcaps-pt").read_bytes() == BIG_WAVCAPS
     assert WeightCache().manifest_path.read_text() == manifest_before
-    assert not any(WeightCache().partial_dir("wavcaps-pt").iterdir())
+    assert not WeightCache().partial_dir("wavcaps-pt").exists()
 
 
 def test_a_page_served_as_the_file_is_not_cached(net):
@@ -222,6 +223,7 @@ def test_cli_default_fetch_uses_gdown_and_the_hub_then_works_offline(net):
     assert net.seen("127.0.0.1", f"/{BERT.hf_repo}/resolve/")
     record = json.loads(WeightCache().manifest_path.read_text())["entries"]["bert-base-uncased"]
     assert record["source"] == f"hf:{BERT.hf_repo}@main" and len(record["sha256"]) == 64
+    assert not WeightCache().partial_dir("bert-base-uncased").exists()
     listing = run_dtu("--list", env=env)
     assert listing.returncode == 0
     rows = {line.split()[1]: line for line in listing.stdout.splitlines() if line.startswith("│ ")}

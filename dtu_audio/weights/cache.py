@@ -93,6 +93,12 @@ class WeightCache:
         """Where an unfinished or unverified download of entry ``name`` waits."""
         return self.root / "partial" / self._slug(name)
 
+    def drop_empty_partial_dir(self, name: str) -> None:
+        """Remove the partial folder of entry ``name`` once nothing is left in it."""
+        folder = self.partial_dir(name)
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
     def ensure_root(self) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)

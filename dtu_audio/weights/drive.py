@@ -26,7 +26,7 @@ Progress = Callable[[int, int | None], None]
 
 def _drive_error(entry: WeightEntry, err: Exception) -> DtuError:
     what = f"{entry.name} ({entry.filename})" if entry.filename else entry.name
-    detail = " ".join(str(err).split())
+    detail = " ".join(str(err).split())[:300]
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:
         problem = f"the disk is full ({err.filename or 'the weight cache'}); free some space or pass --cache-dir"
     elif isinstance(err, gdown.exceptions.FileURLRetrievalError):
@@ -87,6 +87,7 @@ def _publish(entry: WeightEntry, cache: WeightCache, staging: Path, digest: str)
             problem = str(err)
     if problem is not None:
         staging.unlink()
+        cache.drop_empty_partial_dir(entry.name)
         raise DtuError(
             f"the download of {entry.name} is corrupt: {problem}; the cached copy (if any) is kept and the "
             f"broken download deleted; run the same command again, or {recovery_hint(entry)}"
@@ -94,8 +95,7 @@ def _publish(entry: WeightEntry, cache: WeightCache, staging: Path, digest: str)
     target = cache.file_path(entry.name, entry.filename)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staging, target)
-    if not any(staging.parent.iterdir()):
-        staging.parent.rmdir()
+    cache.drop_empty_partial_dir(entry.name)
     record = CachedEntry(
         path=target.relative_to(cache.root).as_posix(),
         source=f"gdrive:{entry.drive_id}",

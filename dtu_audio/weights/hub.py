@@ -55,6 +55,7 @@ def download_hub_folder(entry: WeightEntry, cache: WeightCache) -> CachedEntry:
             shutil.rmtree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging.rename(target)
+        cache.drop_empty_partial_dir(entry.name)
     except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as err:
         raise _hub_error(entry, err) from err
     record = CachedEntry(
