@@ -161,6 +161,9 @@ def test_drive_folder_files_become_named_entries(net):
     assert WeightCache().read_manifest()["dtu-finetuned/audiocaps_lambda10"].source == f"gdrive:{'a' * 33}"
     with pytest.raises(DtuError, match="run: dtu fetch-weights dtu-finetuned"):
         weight_path("dtu-finetuned/esc50")
+    listing = run_dtu("--list", env={"COLUMNS": "200"}).stdout.splitlines()
+    assert any("dtu-finetuned " in line and "2 files" in line for line in listing)
+    assert any("dtu-finetuned/clotho_lambda10" in line and "yes" in line for line in listing)
 
 
 def test_no_network_is_one_clear_error(net, monkeypatch):

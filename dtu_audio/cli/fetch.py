@@ -36,19 +36,21 @@ def _list_table(cache: WeightCache) -> Table:
         table.add_column(column, overflow="fold")
     names = list(KNOWN) + sorted(name for name in manifest if name not in KNOWN and folder_of(name) is not None)
     for name in names:
-        entry = KNOWN.get(name)
         record = manifest.get(name)
-        found = cache.cached(name)
-        source = record.source if record is not None else _registry_source(entry)
-        size = record.size if record is not None else entry.size if entry is not None else None
-        sha = record.sha256 if record is not None else entry.sha256 if entry is not None else None
-        table.add_row(name, source, _size(size), (sha or "?")[:16], "yes" if found is not None else "no")
+        if record is not None:
+            source, size, sha = record.source, record.size, record.sha256
+        else:
+            entry = KNOWN[name]
+            source, size, sha = _registry_source(entry), entry.size, entry.sha256
+        cached = "yes" if cache.cached(name) is not None else "no"
+        if name in KNOWN and KNOWN[name].source == "drive-folder":
+            files = sum(folder_of(child) == KNOWN[name] and cache.cached(child) is not None for child in manifest)
+            cached = f"{files} files" if files else "no"
+        table.add_row(name, source, _size(size), (sha or "?")[:16], cached)
     return table
 
 
-def _registry_source(entry: WeightEntry | None) -> str:
-    if entry is None:
-        return "?"
+def _registry_source(entry: WeightEntry) -> str:
     if entry.source == "hf":
         return f"hf:{entry.hf_repo}"
     return f"gdrive{'-folder' if entry.source == 'drive-folder' else ''}:{entry.drive_id}"
