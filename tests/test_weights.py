@@ -299,3 +299,16 @@ def test_unreadable_manifest_and_unwritable_cache_are_clear_errors(tmp_path):
     good.write_bytes(checkpoint_bytes("model"))
     with pytest.raises(DtuError, match="cannot create the weight cache"):
         import_file("wavcaps-pt", good, cache_dir=blocker / "cache")
+
+
+class TrainingCallback:
+    """Stands for the classes training frameworks pickle into checkpoints (HTSAT.ckpt is a Lightning one)."""
+
+
+def test_import_accepts_a_checkpoint_that_pickles_classes_without_running_them(tmp_path):
+    lightning = tmp_path / "HTSAT.ckpt"
+    torch.save({"state_dict": {"weight": torch.ones(2)}, "callbacks": {TrainingCallback: {"best": 1.0}}}, lightning)
+    import_file("htsat-audioset", lightning)
+    assert weight_path("htsat-audioset").read_bytes() == lightning.read_bytes()
+    with pytest.raises(DtuError, match="no top-level 'model'"):
+        import_file("wavcaps-pt", lightning)
