@@ -83,15 +83,15 @@ class WeightCache:
 
     def file_path(self, name: str, filename: str) -> Path:
         """Where the file of entry ``name`` is kept."""
-        return self.root / "files" / self._slug(name) / filename
+        return self.root / self._slug(name) / filename
 
     def folder_path(self, name: str) -> Path:
         """Where the Hugging Face folder of entry ``name`` is kept."""
-        return self.root / "hf" / self._slug(name)
+        return self.root / self._slug(name)
 
     def partial_dir(self, name: str) -> Path:
         """Where an unfinished or unverified download of entry ``name`` waits."""
-        return self.root / "partial" / self._slug(name)
+        return self.root / ".partial" / self._slug(name)
 
     def drop_empty_partial_dir(self, name: str) -> None:
         """Remove the partial folder of entry ``name`` once nothing is left in it."""
@@ -113,8 +113,8 @@ class WeightCache:
     def entry_lock(self, name: str) -> Iterator[None]:
         """Hold the lock of entry ``name`` so that one process at a time fetches or imports it."""
         self.ensure_root()
-        (self.root / "locks").mkdir(exist_ok=True)
-        with FileLock(self.root / "locks" / f"{self._slug(name)}.lock"):
+        (self.root / ".locks").mkdir(exist_ok=True)
+        with FileLock(self.root / ".locks" / f"{self._slug(name)}.lock"):
             yield
 
     def read_manifest(self) -> dict[str, CachedEntry]:
