@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import gdown
 import pytest
@@ -88,6 +89,13 @@ def test_quota_page_is_one_error_with_the_way_round(net):
     assert "\n" not in message
     with pytest.raises(DtuError, match="run: dtu fetch-weights htsat-audioset"):
         weight_path("htsat-audioset")
+
+
+def test_file_without_public_access_is_one_error_with_the_way_round(net):
+    del net.drive_files[HTSAT]
+    with pytest.raises(DtuError, match="page instead of the file .*Anyone with the link.*--import htsat-audioset"):
+        fetch(["htsat-audioset"])
+    assert WeightCache().read_manifest() == {}
 
 
 def test_dropped_connection_resumes_with_a_range_request(net):
@@ -312,3 +320,15 @@ def test_import_accepts_a_checkpoint_that_pickles_classes_without_running_them(t
     assert weight_path("htsat-audioset").read_bytes() == lightning.read_bytes()
     with pytest.raises(DtuError, match="no top-level 'model'"):
         import_file("wavcaps-pt", lightning)
+
+
+def test_a_fetch_waits_for_the_process_holding_the_entry_lock(net):
+    waited = threading.Event()
+    results = []
+    worker = threading.Thread(target=lambda: results.extend(fetch(["wavcaps-pt"], on_wait=lambda _: waited.set())))
+    with WeightCache().entry_lock("wavcaps-pt"):
+        worker.start()
+        assert waited.wait(timeout=30)
+        assert net.requests == []
+    worker.join(timeout=60)
+    assert results == [("wavcaps-pt", "downloaded")]

@@ -107,7 +107,12 @@ def fetch_weights(
 
     try:
         results = fetch(
-            list(names or DEFAULT_NAMES), cache_dir, offline=offline, force=force, progress_for=progress_for
+            list(names or DEFAULT_NAMES),
+            cache_dir,
+            offline=offline,
+            force=force,
+            progress_for=progress_for,
+            on_wait=lambda name: err.print(f"waiting for another process that is fetching {name}"),
         )
     finally:
         if progress.task_ids:

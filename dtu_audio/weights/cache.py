@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 from platformdirs import user_data_dir
 
 from dtu_audio.errors import DtuError
@@ -110,12 +110,24 @@ class WeightCache:
             raise DtuError(f"the weight cache {self.root} is not writable; set DTU_HOME or pass --cache-dir")
 
     @contextmanager
-    def entry_lock(self, name: str) -> Iterator[None]:
-        """Hold the lock of entry ``name`` so that one process at a time fetches or imports it."""
+    def entry_lock(self, name: str, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the lock of entry ``name`` so that one process at a time fetches or imports it.
+
+        ``on_wait(name)`` is called once when another process holds it and this one has to wait.
+        """
         self.ensure_root()
         (self.root / ".locks").mkdir(exist_ok=True)
-        with FileLock(self.root / ".locks" / f"{self._slug(name)}.lock"):
+        lock = FileLock(self.root / ".locks" / f"{self._slug(name)}.lock")
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if on_wait is not None:
+                on_wait(name)
+            lock.acquire()
+        try:
             yield
+        finally:
+            lock.release()
 
     def read_manifest(self) -> dict[str, CachedEntry]:
         """Every entry the manifest records (an empty dict when there is no manifest yet)."""

@@ -34,9 +34,16 @@ def _resolve(name: str, cache: WeightCache) -> WeightEntry:
     return child_entry(folder, known.drive_id, known.filename)
 
 
-def _fetch_one(entry: WeightEntry, cache: WeightCache, offline: bool, force: bool, progress: Progress | None) -> str:
+def _fetch_one(
+    entry: WeightEntry,
+    cache: WeightCache,
+    offline: bool,
+    force: bool,
+    progress: Progress | None,
+    on_wait: Callable[[str], None] | None,
+) -> str:
     """Fetch one file or hub entry under its lock; return ``"cached"`` or ``"downloaded"``."""
-    with cache.entry_lock(entry.name):
+    with cache.entry_lock(entry.name, on_wait):
         if cache.cached(entry.name) is not None and not force:
             return "cached"
         if offline:
@@ -57,8 +64,13 @@ def fetch(
     offline: bool = False,
     force: bool = False,
     progress_for: ProgressFactory | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> list[tuple[str, str]]:
-    """Fetch the named weights (a Drive folder expands to its files); return ``(name, status)`` pairs."""
+    """Fetch the named weights (a Drive folder expands to its files); return ``(name, status)`` pairs.
+
+    ``progress_for(entry)`` may return a ``progress(bytes_done, bytes_total)`` callback for a
+    download; ``on_wait(name)`` is told when another process is fetching the same entry.
+    """
     cache = WeightCache(cache_dir)
     offline = offline_requested(offline)
     results = []
@@ -67,7 +79,7 @@ def fetch(
         children = _folder_children(entry, cache, offline) if entry.source == "drive-folder" else [entry]
         for child in children:
             progress = progress_for(child) if progress_for is not None else None
-            results.append((child.name, _fetch_one(child, cache, offline, force, progress)))
+            results.append((child.name, _fetch_one(child, cache, offline, force, progress, on_wait)))
     return results
 
 
