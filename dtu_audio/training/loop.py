@@ -6,6 +6,8 @@ import math
 import shutil
 import signal
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch.utils.data import DataLoader
 
-from dtu_audio.datasets.training import CaptionDataset, GlobalBatchSampler, collate_captions
+from dtu_audio.datasets.training import CaptionBatch, CaptionDataset, GlobalBatchSampler, collate_captions
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import atomic_path
 from dtu_audio.specs import RunSpec, save_spec
@@ -145,100 +147,143 @@ class _Window:
                 "samples_per_s": round(self.speed(), 2)}  # fmt: skip
 
 
-def train_run(spec: RunSpec, run_dir: Path, resume: Path | None = None, console: Console | None = None) -> RunResult:
-    """Train as ``spec`` says, writing into ``run_dir``; continue from the checkpoint ``resume`` if given."""
-    console = console or Console(stderr=True)
+@dataclass
+class _Run:
+    """The live objects of a run and the steps of one epoch."""
+
+    spec: RunSpec
+    group: ProcessGroup
+    run_dir: Path
+    model: torch.nn.Module
+    forward: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    state: TrainState
+    log: run_outputs.MetricsLog
+    console: Console
+    autocast: Callable[[], AbstractContextManager]
+
+    def save(self, name: str) -> None:
+        if self.group.is_main:
+            save_training_checkpoint(
+                self.run_dir / name, self.model, self.spec, self.optimizer, self.scheduler, self.state
+            )
+
+    def step(self, batch: CaptionBatch) -> dict[str, float]:
+        """One optimiser step on ``batch``; the loss terms as floats."""
+        train, optim = self.spec.train, self.spec.optim
+        with self.autocast():
+            out = self.forward(batch_waveforms(batch, self.group.device), batch.captions, batch.extras)
+        losses = step_losses(
+            out, batch, train.temporal_lambda, train.temporal_margin, self.spec.model.embed_regularization
+        )
+        self.optimizer.zero_grad(set_to_none=True)
+        losses.total.backward()
+        if optim.grad_clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), optim.grad_clip_norm)
+        self.optimizer.step()
+        self.scheduler.step()
+        return losses.as_floats()
+
+    def train_epoch(self, loader: DataLoader, stop: _StopFlag, advance: Callable[..., None]) -> bool:
+        """Steps until the epoch ends (False) or Ctrl-C asks to stop (True), logging step windows."""
+        state, main = self.state, self.group.is_main
+        window = _Window()
+        interrupted = False
+        for batch in loader:
+            lr = self.optimizer.param_groups[0]["lr"]
+            values = self.step(batch)
+            state.step_in_epoch += 1
+            state.global_step += 1
+            state.epoch_loss_sum += values["total"]
+            window.add(values, self.spec.train.batch_size)
+            advance(loss=values["total"], lr=lr, speed=window.speed())
+            if state.global_step % self.spec.train.log_every == 0 and main:
+                self.log.append(window.record(state, lr))
+                window = _Window()
+            if stop.agreed(self.group):
+                interrupted = True
+                break
+        if window.steps and main:
+            self.log.append(window.record(state, lr))
+        return interrupted
+
+    def end_epoch(self, val: Split, started: float) -> None:
+        """Validate, log the epoch, write last.pt (and best.pt) and the curves (process 0 only)."""
+        state = self.state
+        train_loss = state.epoch_loss_sum / max(state.step_in_epoch, 1)
+        state.epoch, state.step_in_epoch, state.epoch_loss_sum = state.epoch + 1, 0, 0.0
+        if not self.group.is_main:
+            return
+        spec = self.spec
+        result = validate(
+            self.model, val, spec.audio.max_samples, spec.eval.batch_size, self.group.device, self.autocast
+        )
+        is_best = result["score"] >= state.best_score  # ties go to the later epoch, as the original
+        if is_best:
+            state.best_score, state.best_epoch = result["score"], state.epoch
+        self.log.append({"kind": "epoch", "epoch": state.epoch, "step": state.global_step, "train_loss": train_loss,
+                         "val": {"t2a": result["t2a"], "a2t": result["a2t"]}, "score": result["score"],
+                         "best": is_best, "seconds": round(time.perf_counter() - started, 2)})  # fmt: skip
+        self.save(LAST)
+        if is_best:
+            with atomic_path(self.run_dir / BEST) as tmp:
+                shutil.copyfile(self.run_dir / LAST, tmp)
+        run_outputs.plot_curves(self.log.records(), self.run_dir / run_outputs.CURVES)
+        self.console.log(
+            f"epoch {state.epoch}: train loss {train_loss:.4f}, val t2a R@1 {result['t2a']['R1']:.2f}, "
+            f"a2t R@1 {result['a2t']['R1']:.2f}" + (" (best)" if is_best else "")
+        )
+
+
+def _start(spec: RunSpec, run_dir: Path, resume: Path | None, console: Console) -> tuple[_Run, Split, DataLoader]:
     group = init_process_group(spec.train.device)
-    main = group.is_main
+    autocast = autocast_factory(group.device, spec.train.precision)
     init_path = init_weights_path(spec.train.init) if resume is None else None
     torch.manual_seed(spec.train.seed)
     model = build_model(spec, init_path).to(group.device)
     train, val = _load_splits(spec, group)
     dataset, loader = _train_loader(spec, train, group)
-    steps_per_epoch = len(dataset) // spec.train.batch_size
-    forward = training_forward(model, group.device)
     optimizer = build_optimizer(model.parameters(), spec.optim)
+    steps_per_epoch = len(dataset) // spec.train.batch_size
     scheduler = build_scheduler(optimizer, spec.optim, steps_per_epoch, spec.train.epochs)
     torch.manual_seed(spec.train.seed + group.rank)
-    log = run_outputs.MetricsLog(run_dir)
+    state = TrainState()
     if resume is not None:
         state = restore_training_checkpoint(read_training_checkpoint(resume), model, optimizer, scheduler)
         if group.rank:
             torch.manual_seed(spec.train.seed + group.rank + state.global_step)
-    else:
-        state = TrainState()
-    if main:
+    log = run_outputs.MetricsLog(run_dir)
+    if group.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_spec(spec, run_dir / run_outputs.SPEC)
         run_outputs.write_bad_audio(run_dir, {"train": train.bad, "val": val.bad})
         log.keep_until(state.global_step)
-    autocast = autocast_factory(group.device, spec.train.precision)
+    forward = training_forward(model, group.device)
+    run = _Run(spec, group, run_dir, model, forward, optimizer, scheduler, state, log, console, autocast)
+    return run, val, loader
 
-    def save(name: str) -> None:
-        if main:
-            save_training_checkpoint(run_dir / name, model, spec, optimizer, scheduler, state)
 
+def train_run(spec: RunSpec, run_dir: Path, resume: Path | None = None, console: Console | None = None) -> RunResult:
+    """Train as ``spec`` says, writing into ``run_dir``; continue from the checkpoint ``resume`` if given."""
+    run, val, loader = _start(spec, run_dir, resume, console or Console(stderr=True))
+    state = run.state
     interrupted = False
-    with _StopFlag() as stop, _progress(console, main) as progress:
-        task = progress.add_task("", total=steps_per_epoch, loss=math.nan, lr=scheduler.get_last_lr()[0], speed=0.0)
+    with _StopFlag() as stop, _progress(run.console, run.group.is_main) as progress:
+        steps = len(loader.dataset) // spec.train.batch_size
+        task = progress.add_task("", total=steps, loss=math.nan, lr=run.scheduler.get_last_lr()[0], speed=0.0)
         while state.epoch < spec.train.epochs and not interrupted:
-            epoch_started = time.perf_counter()
-            dataset.set_epoch(state.epoch)
+            started = time.perf_counter()
+            loader.dataset.set_epoch(state.epoch)
             loader.batch_sampler.set_epoch(state.epoch, state.step_in_epoch)
-            progress.update(task, description=f"epoch {state.epoch + 1}/{spec.train.epochs}",
-                            completed=state.step_in_epoch)  # fmt: skip
-            forward.train()
-            window = _Window()
-            for batch in loader:
-                lr = optimizer.param_groups[0]["lr"]
-                with autocast():
-                    out = forward(batch_waveforms(batch, group.device), batch.captions, batch.extras)
-                losses = step_losses(
-                    out, batch, spec.train.temporal_lambda, spec.train.temporal_margin, spec.model.embed_regularization
-                )
-                optimizer.zero_grad(set_to_none=True)
-                losses.total.backward()
-                if spec.optim.grad_clip_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), spec.optim.grad_clip_norm)
-                optimizer.step()
-                scheduler.step()
-                values = losses.as_floats()
-                state.step_in_epoch += 1
-                state.global_step += 1
-                state.epoch_loss_sum += values["total"]
-                window.add(values, spec.train.batch_size)
-                progress.update(task, advance=1, loss=values["total"], lr=lr, speed=window.speed())
-                if state.global_step % spec.train.log_every == 0 and main:
-                    log.append(window.record(state, lr))
-                    window = _Window()
-                if stop.agreed(group):
-                    interrupted = True
-                    break
+            progress.update(
+                task, description=f"epoch {state.epoch + 1}/{spec.train.epochs}", completed=state.step_in_epoch
+            )
+            run.forward.train()
+            interrupted = run.train_epoch(loader, stop, lambda **fields: progress.update(task, advance=1, **fields))
             if interrupted:
-                if window.steps and main:
-                    log.append(window.record(state, lr))
-                save(LAST)
-                break
-            if window.steps and main:
-                log.append(window.record(state, lr))
-            train_loss = state.epoch_loss_sum / max(state.step_in_epoch, 1)
-            state.epoch, state.step_in_epoch, state.epoch_loss_sum = state.epoch + 1, 0, 0.0
-            if main:
-                result = validate(model, val, spec.audio.max_samples, spec.eval.batch_size, group.device, autocast)
-                is_best = result["score"] > state.best_score
-                if is_best:
-                    state.best_score, state.best_epoch = result["score"], state.epoch
-                log.append({"kind": "epoch", "epoch": state.epoch, "step": state.global_step, "train_loss": train_loss,
-                            "val": {"t2a": result["t2a"], "a2t": result["a2t"]}, "score": result["score"],
-                            "best": is_best, "seconds": round(time.perf_counter() - epoch_started, 2)})  # fmt: skip
-                save(LAST)
-                if is_best:
-                    with atomic_path(run_dir / BEST) as tmp:
-                        shutil.copyfile(run_dir / LAST, tmp)
-                run_outputs.plot_curves(log.records(), run_dir / run_outputs.CURVES)
-                console.log(
-                    f"epoch {state.epoch}: train loss {train_loss:.4f}, val t2a R@1 {result['t2a']['R1']:.2f}, "
-                    f"a2t R@1 {result['a2t']['R1']:.2f}" + (" (best)" if is_best else "")
-                )
-            barrier()
+                run.save(LAST)
+            else:
+                run.end_epoch(val, started)
+                barrier()
     return RunResult(run_dir, state, interrupted)
