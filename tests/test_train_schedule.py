@@ -97,3 +97,19 @@ def test_resuming_with_more_epochs_follows_the_new_schedule(tmp_path):
     restore_training_checkpoint(read_training_checkpoint(tmp_path / "last.pt"), model, longer_opt, longer)
     assert longer.last_epoch == 3
     assert longer_opt.param_groups[0]["lr"] == pytest.approx(_original_lr(3, 1e-3, 2, 8))
+
+
+def test_checkpoint_of_another_model_is_a_clear_error(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    optimizer = build_optimizer(model.parameters(), OptimSpec())
+    scheduler = build_scheduler(optimizer, OptimSpec(), 2, 2)
+    save_training_checkpoint(tmp_path / "last.pt", model, RunSpec(), optimizer, scheduler, TrainState())
+    other = torch.nn.Linear(4, 2)
+    other_opt = build_optimizer(other.parameters(), OptimSpec())
+    with pytest.raises(DtuError, match="does not fit this run's model"):
+        restore_training_checkpoint(
+            read_training_checkpoint(tmp_path / "last.pt"),
+            other,
+            other_opt,
+            build_scheduler(other_opt, OptimSpec(), 2, 2),
+        )

@@ -84,9 +84,15 @@ def restore_training_checkpoint(
     The schedule's shape comes from ``scheduler`` as built for the current spec, so a run resumed
     with more epochs stretches its cosine decay to the new end.
     """
-    model.load_state_dict(payload["model"])
-    optimizer.load_state_dict(payload["optimizer"])
-    scheduler.load_state_dict(payload["scheduler"])
+    try:
+        model.load_state_dict(payload["model"])
+        optimizer.load_state_dict(payload["optimizer"])
+        scheduler.load_state_dict(payload["scheduler"])
+    except (RuntimeError, ValueError, KeyError) as err:
+        first = str(err).strip().splitlines()[0]
+        raise DtuError(
+            f"the checkpoint does not fit this run's model or optimiser ({first}); resume with its own spec"
+        ) from None
     for group, base, factor in zip(optimizer.param_groups, scheduler.base_lrs, scheduler.lr_lambdas, strict=True):
         group["lr"] = base * factor(scheduler.last_epoch)  # the schedule of the current spec (--epochs may grow)
     _restore_rng(payload["rng"])
