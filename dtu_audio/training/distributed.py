@@ -34,13 +34,16 @@ class ProcessGroup:
 
 
 def pick_device(preference: str, local_rank: int = 0) -> torch.device:
-    """``auto``: this process's GPU when CUDA is present, else the CPU."""
+    """``auto``: this process's GPU (``LOCAL_RANK``) when CUDA is present, else the CPU; ``cuda``: that GPU."""
     if preference == "auto":
         return torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
-    device = torch.device(preference)
+    try:
+        device = torch.device(preference)
+    except RuntimeError:
+        raise DtuError(f"train.device {preference!r} is not a device; use auto, cpu, cuda or cuda:N") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise DtuError(f"train.device is {preference} but CUDA is not available; use --set train.device=cpu")
-    return device
+    return torch.device("cuda", local_rank) if device.type == "cuda" and device.index is None else device
 
 
 def init_process_group(preference: str) -> ProcessGroup:
