@@ -1,0 +1,89 @@
+"""Retrieval metrics: exact parity with the original evaluation, ties, chunking, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from dtu_audio import metrics
+from dtu_audio.errors import DtuError
+
+
+@pytest.fixture(scope="module")
+def reference(parity):
+    return json.loads((parity / "reference_metrics.json").read_text())
+
+
+def _protocol(reference, name):
+    audio = np.array(reference["audio_embeds_5x"])[::5]
+    captions = np.array(reference["caption_embeds"])
+    if name == "one_caption":
+        return audio, captions[::5], 1
+    return audio, captions, 5
+
+
+@pytest.mark.parametrize("protocol", ["five_captions", "one_caption"])
+@pytest.mark.parametrize("block_elements", [metrics.DEFAULT_BLOCK_ELEMENTS, 7, 1])
+def test_parity_with_original_evaluation(reference, protocol, block_elements):
+    audio, captions, per_audio = _protocol(reference, protocol)
+    t2a = metrics.text_to_audio(audio, captions, per_audio, device="cpu", block_elements=block_elements)
+    a2t = metrics.audio_to_text(audio, captions, per_audio, device="cpu", block_elements=block_elements)
+    for got, expected in ((t2a, reference[protocol]["t2a"]), (a2t, reference[protocol]["a2t"])):
+        assert set(got) == set(metrics.METRIC_KEYS)
+        for key in metrics.METRIC_KEYS:
+            assert got[key] == pytest.approx(expected[key], abs=1e-9), key
+
+
+def test_perfect_retrieval():
+    audio = torch.eye(4, 8)
+    captions = audio.repeat_interleave(5, dim=0)
+    assert metrics.text_to_audio(audio, captions, 5)["R1"] == 100.0
+    result = metrics.audio_to_text(audio, captions, 5)
+    assert result["R1"] == 100.0
+    assert result["meanR"] == 1.0
+    assert result["mAP10"] == pytest.approx(100.0)
+
+
+def test_ties_rank_the_correct_item_last():
+    audio = torch.tensor([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    ranks = metrics.text_to_audio_ranks(audio, audio.clone(), 1)
+    assert ranks.tolist() == [2, 2, 1, 1]
+    assert metrics.text_to_audio(audio, audio.clone(), 1)["R1"] == 50.0
+
+
+def test_collapsed_model_gets_worst_ranks():
+    audio = torch.ones(3, 4)
+    captions = torch.ones(6, 4)
+    assert metrics.text_to_audio_ranks(audio, captions, 2).tolist() == [3] * 6
+    assert metrics.audio_to_text_ranks(audio, captions, 2).tolist() == [[5, 6]] * 3
+    assert metrics.text_to_audio(audio, captions, 2)["R1"] == 0.0
+    assert metrics.audio_to_text(audio, captions, 2)["R1"] == 0.0
+
+
+def test_tied_captions_put_other_audios_captions_first_and_own_in_order():
+    audio = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    captions = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    assert metrics.audio_to_text_ranks(audio, captions, 2).tolist() == [[2, 3], [1, 4]]
+    result = metrics.audio_to_text(audio, captions, 2)
+    assert result["mAP10"] == pytest.approx(100.0 * ((1 / 2 + 2 / 3) / 2 + (1 / 1 + 2 / 4) / 2) / 2)
+
+
+def test_median_of_an_even_count_is_floored():
+    audio = torch.eye(4)
+    captions = torch.stack([audio[0], audio[1], -audio[2], -audio[3]])
+    ranks = metrics.text_to_audio_ranks(audio, captions, 1)
+    assert ranks.tolist() == [1, 1, 4, 4]
+    assert metrics.text_to_audio(audio, captions, 1)["medR"] == 2.0
+
+
+def test_caption_without_audio_in_gallery_is_a_clear_error():
+    audio = torch.randn(3, 8)
+    with pytest.raises(DtuError, match="captions 15 to 16 have no audio in the gallery"):
+        metrics.text_to_audio(audio, torch.randn(17, 8), 5)
+    with pytest.raises(DtuError, match="lack captions"):
+        metrics.audio_to_text(audio, torch.randn(12, 8), 5)
+    with pytest.raises(DtuError, match="8-d"):
+        metrics.audio_to_text(audio, torch.randn(15, 4), 5)
