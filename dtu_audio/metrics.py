@@ -18,6 +18,7 @@ bounded for 100,000 audios x 500,000 captions and there is no Python loop over q
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -26,11 +27,19 @@ import torch.nn.functional as F
 from dtu_audio.errors import DtuError
 
 METRIC_KEYS = ("R1", "R5", "R10", "R50", "medR", "meanR", "mAP10")
-DEFAULT_BLOCK_ELEMENTS = 1 << 26
+BLOCK_ELEMENTS = {"cpu": 1 << 22, "cuda": 1 << 26}
 
 
-def _default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def _device(device: str | torch.device | None) -> torch.device:
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _block_elements(block_elements: int | None, device: torch.device) -> int:
+    if block_elements is not None:
+        return block_elements
+    return BLOCK_ELEMENTS.get(device.type, BLOCK_ELEMENTS["cpu"])
 
 
 def _prepare(
@@ -74,18 +83,31 @@ def text_to_audio_ranks(
     caption_embeds,
     captions_per_audio: int,
     device: str | torch.device | None = None,
-    block_elements: int = DEFAULT_BLOCK_ELEMENTS,
+    block_elements: int | None = None,
 ) -> torch.Tensor:
     """Rank (from 1) of each caption's own audio among all audios: int64 ``[num_captions]`` on CPU."""
-    device = torch.device(device) if device is not None else _default_device()
+    device = _device(device)
     audio, captions = _prepare(audio_embeds, caption_embeds, captions_per_audio, device)
+    return _text_to_audio_ranks(audio, captions, captions_per_audio, _block_elements(block_elements, device))
+
+
+def _text_to_audio_ranks(audio: torch.Tensor, captions: torch.Tensor, k: int, block_elements: int) -> torch.Tensor:
     ranks = []
     for rows in _blocks(captions.shape[0], audio.shape[0], block_elements):
         scores = captions[rows] @ audio.T
-        target = torch.arange(rows.start, rows.stop, device=device) // captions_per_audio
+        target = torch.arange(rows.start, rows.stop, device=audio.device) // k
         correct = scores.gather(1, target[:, None])
         ranks.append((scores >= correct).sum(1).cpu())
     return torch.cat(ranks)
+
+
+class AudioToTextRanks(NamedTuple):
+    """Ranks (from 1) of audio-to-text retrieval."""
+
+    best: torch.Tensor
+    """Rank of the audio's best-placed caption, int64 ``[num_audios]``."""
+    top10: torch.Tensor
+    """Rank of each of the audio's captions when at most 10, else 0, int64 ``[num_audios, captions_per_audio]``."""
 
 
 def audio_to_text_ranks(
@@ -93,22 +115,35 @@ def audio_to_text_ranks(
     caption_embeds,
     captions_per_audio: int,
     device: str | torch.device | None = None,
-    block_elements: int = DEFAULT_BLOCK_ELEMENTS,
-) -> torch.Tensor:
-    """Rank (from 1) of each of an audio's captions among all captions: int64 ``[num_audios, captions_per_audio]``."""
-    device = torch.device(device) if device is not None else _default_device()
+    block_elements: int | None = None,
+) -> AudioToTextRanks:
+    """Where each audio's captions land among all captions (see :class:`AudioToTextRanks`)."""
+    device = _device(device)
     audio, captions = _prepare(audio_embeds, caption_embeds, captions_per_audio, device)
-    k = captions_per_audio
-    later = torch.ones(k, k, dtype=torch.bool, device=device).triu(1)
-    ranks = []
+    return _audio_to_text_ranks(audio, captions, captions_per_audio, _block_elements(block_elements, device))
+
+
+def _audio_to_text_ranks(audio: torch.Tensor, captions: torch.Tensor, k: int, block_elements: int) -> AudioToTextRanks:
+    # A caption scored like one of the audio's own goes before it; the audio's own captions that tie keep their
+    # order, so a positive's rank is (#scores >= its score) - (#own captions tied with it and listed after it).
+    # Only the best rank needs a count over the whole row; the others matter only within the top 10, and a
+    # positive scored above the (10 + k)-th best score is placed exactly by the top 10 + k scores alone.
+    later = torch.ones(k, k, dtype=torch.bool, device=audio.device).triu(1)
+    top_count = min(captions.shape[0], 10 + k)
+    best, top10 = [], []
     for rows in _blocks(audio.shape[0], captions.shape[0], block_elements):
         scores = audio[rows] @ captions.T
-        own = torch.arange(rows.start * k, rows.stop * k, device=device).view(-1, k)
+        own = torch.arange(rows.start * k, rows.stop * k, device=audio.device).view(-1, k)
         correct = scores.gather(1, own)
-        at_or_above = torch.stack([(scores >= correct[:, j, None]).sum(1) for j in range(k)], dim=1)
+        highest = correct.max(1, keepdim=True).values
+        tied_with_highest = (correct == highest).sum(1)
+        best.append(((scores >= highest).sum(1) - tied_with_highest + 1).cpu())
+        top = scores.topk(top_count, dim=1).values
+        placed = (correct > top[:, -1:]) | (top_count == captions.shape[0])
         tied_later = ((correct[:, :, None] == correct[:, None, :]) & later).sum(2)
-        ranks.append((at_or_above - tied_later).cpu())
-    return torch.cat(ranks)
+        ranks = (top[:, None, :] >= correct[:, :, None]).sum(2) - tied_later
+        top10.append(torch.where(placed & (ranks <= 10), ranks, 0).cpu())
+    return AudioToTextRanks(torch.cat(best), torch.cat(top10))
 
 
 def _summary(best_ranks: np.ndarray, average_precision: np.ndarray) -> dict[str, float]:
@@ -131,12 +166,13 @@ def text_to_audio_summary(ranks: torch.Tensor) -> dict[str, float]:
     return _summary(ranks, np.where(ranks <= 10, 1.0 / ranks, 0.0))
 
 
-def audio_to_text_summary(ranks: torch.Tensor) -> dict[str, float]:
-    """Metrics from the ranks of :func:`audio_to_text_ranks` (best caption rank per audio, AP over all)."""
-    ranks = np.sort(ranks.numpy().astype(np.float64), axis=1)
-    hits_so_far = np.arange(1, ranks.shape[1] + 1, dtype=np.float64)
-    precision = np.where(ranks <= 10, hits_so_far / ranks, 0.0)
-    return _summary(ranks[:, 0], precision.sum(1) / ranks.shape[1])
+def audio_to_text_summary(ranks: AudioToTextRanks) -> dict[str, float]:
+    """Metrics from the ranks of :func:`audio_to_text_ranks`."""
+    top10 = ranks.top10.numpy().astype(np.float64)
+    top10 = np.sort(np.where(top10 > 0, top10, np.inf), axis=1)
+    hits_so_far = np.arange(1, top10.shape[1] + 1, dtype=np.float64)
+    precision = np.where(np.isfinite(top10), hits_so_far / top10, 0.0)
+    return _summary(ranks.best.numpy(), precision.sum(1) / top10.shape[1])
 
 
 def text_to_audio(
@@ -144,14 +180,15 @@ def text_to_audio(
     caption_embeds,
     captions_per_audio: int,
     device: str | torch.device | None = None,
-    block_elements: int = DEFAULT_BLOCK_ELEMENTS,
+    block_elements: int | None = None,
 ) -> dict[str, float]:
     """Text-to-audio metrics (keys :data:`METRIC_KEYS`).
 
     ``audio_embeds`` has one row per audio; caption k of audio i is row ``captions_per_audio * i + k``.
     """
-    ranks = text_to_audio_ranks(audio_embeds, caption_embeds, captions_per_audio, device, block_elements)
-    return text_to_audio_summary(ranks)
+    return text_to_audio_summary(
+        text_to_audio_ranks(audio_embeds, caption_embeds, captions_per_audio, device, block_elements)
+    )
 
 
 def audio_to_text(
@@ -159,8 +196,26 @@ def audio_to_text(
     caption_embeds,
     captions_per_audio: int,
     device: str | torch.device | None = None,
-    block_elements: int = DEFAULT_BLOCK_ELEMENTS,
+    block_elements: int | None = None,
 ) -> dict[str, float]:
     """Audio-to-text metrics, laid out as :func:`text_to_audio`."""
-    ranks = audio_to_text_ranks(audio_embeds, caption_embeds, captions_per_audio, device, block_elements)
-    return audio_to_text_summary(ranks)
+    return audio_to_text_summary(
+        audio_to_text_ranks(audio_embeds, caption_embeds, captions_per_audio, device, block_elements)
+    )
+
+
+def retrieval_metrics(
+    audio_embeds,
+    caption_embeds,
+    captions_per_audio: int,
+    device: str | torch.device | None = None,
+    block_elements: int | None = None,
+) -> dict[str, dict[str, float]]:
+    """Both directions at once: ``{"t2a": {...}, "a2t": {...}}``, inputs laid out as :func:`text_to_audio`."""
+    device = _device(device)
+    audio, captions = _prepare(audio_embeds, caption_embeds, captions_per_audio, device)
+    block_elements = _block_elements(block_elements, device)
+    return {
+        "t2a": text_to_audio_summary(_text_to_audio_ranks(audio, captions, captions_per_audio, block_elements)),
+        "a2t": audio_to_text_summary(_audio_to_text_ranks(audio, captions, captions_per_audio, block_elements)),
+    }
