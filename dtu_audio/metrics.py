@@ -150,10 +150,10 @@ def _summary(best_ranks: np.ndarray, average_precision: np.ndarray) -> dict[str,
     zero_based = best_ranks.astype(np.float64) - 1
     count = len(zero_based)
     return {
-        "R1": 100.0 * np.count_nonzero(zero_based < 1) / count,
-        "R5": 100.0 * np.count_nonzero(zero_based < 5) / count,
-        "R10": 100.0 * np.count_nonzero(zero_based < 10) / count,
-        "R50": 100.0 * np.count_nonzero(zero_based < 50) / count,
+        "R1": float(100.0 * np.count_nonzero(zero_based < 1) / count),
+        "R5": float(100.0 * np.count_nonzero(zero_based < 5) / count),
+        "R10": float(100.0 * np.count_nonzero(zero_based < 10) / count),
+        "R50": float(100.0 * np.count_nonzero(zero_based < 50) / count),
         "medR": float(np.floor(np.median(zero_based)) + 1),
         "meanR": float(zero_based.mean() + 1),
         "mAP10": float(100.0 * np.sum(average_precision) / count),
