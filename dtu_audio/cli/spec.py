@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.syntax import Syntax
 
+from dtu_audio.fileio import atomic_open
+from dtu_audio.spec_reference import spec_reference_markdown
 from dtu_audio.specs import load_spec, preset_names, save_spec, spec_to_yaml
 
 app = typer.Typer(help="Show presets and resolved run specs.", no_args_is_help=True)
@@ -31,3 +33,16 @@ def presets() -> None:
     """List the built-in presets."""
     for name in preset_names():
         typer.echo(name)
+
+
+@app.command("reference")
+def reference(
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the page here instead of printing it."),
+) -> None:
+    """Print the run-spec reference (Markdown) generated from the spec models."""
+    page = spec_reference_markdown()
+    if output is None:
+        typer.echo(page, nl=False)
+    else:
+        with atomic_open(output, "w", encoding="utf-8") as handle:
+            handle.write(page)

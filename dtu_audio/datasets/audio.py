@@ -17,10 +17,10 @@ def load_audio(path: str | Path, sample_rate: int, mono: bool = True) -> np.ndar
     Raises a one-line ``DtuError`` naming the file when it is missing, unreadable or empty.
     """
     path = Path(path)
+    if not path.is_file():
+        raise DtuError(f"audio file {path} does not exist")
     try:
         data, source_rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except FileNotFoundError:
-        raise DtuError(f"audio file {path} does not exist") from None
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
         raise DtuError(f"audio file {path} cannot be decoded: {err}") from None
     if data.shape[0] == 0:
