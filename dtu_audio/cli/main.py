@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from dtu_audio import __version__
+from dtu_audio.cli import eval as eval_cli
 from dtu_audio.cli import spec as spec_cli
 from dtu_audio.errors import DtuError
 
@@ -21,6 +22,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(spec_cli.app, name="spec")
+app.command("eval")(eval_cli.eval_command)
 
 
 def _print_version(value: bool) -> None:
