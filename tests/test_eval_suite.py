@@ -121,3 +121,13 @@ def test_variant_with_other_clips_is_a_clear_error(tmp_path):
 def test_missing_base_set_is_a_clear_error(tmp_path):
     with pytest.raises(DtuError, match="no test set under .*: expected test.json"):
         build_suite(RECIPES["syncaps"], tmp_path, "all")
+
+
+def test_audiocaps_temporal_suite_reads_the_papers_files(reference_data):
+    sets = build_suite(RECIPES["audiocaps"], reference_data / "audiocaps", "temporal")
+    assert [s.name for s in sets] == ["future_past", "future_past_reverse", "future_past_replace"]
+    assert [len(s.manifest) for s in sets] == [592, 592, 592]
+    assert sets[1].variant_of == "future_past" and sets[1].alteration == "reverse"
+    assert sets[2].source.endswith("test_audioset_5_future_past_replace.json")
+    standard = build_suite(RECIPES["audiocaps"], reference_data / "audiocaps", "standard")
+    assert [(s.name, len(s.manifest)) for s in standard] == [("test", 816)]

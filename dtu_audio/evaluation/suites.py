@@ -1,5 +1,9 @@
 """The paper's test suites: which sets each dataset has, read from files or derived from the base test set.
 
+``--suite standard`` is the test set, ``temporal`` the temporal subset with its reversed and
+replaced variants (and the set they alter), ``all`` adds, on AudioCaps, the rebalanced test set
+with its own temporal subset and variants.
+
 A set is read from the first of its file names found under the data root; when none exists it is
 derived from its parent with the temporal caption toolkit: the temporal subset keeps the clips with
 at least one caption holding a connective, ``reverse`` swaps the two events around the connective,
@@ -16,6 +20,7 @@ from dtu_audio.datasets.manifest import Manifest, load_manifest_or_csv
 from dtu_audio.errors import DtuError
 
 SuiteName = Literal["standard", "temporal", "all"]
+SetKind = Literal["standard", "temporal", "rebalanced"]
 Derivation = Literal["temporal_subset", "reverse", "replace", "rebalance"]
 DATASETS = ("audiocaps", "clotho", "syncaps")
 
@@ -26,7 +31,7 @@ class SetRecipe:
 
     name: str
     files: tuple[str, ...]
-    kind: Literal["standard", "temporal"]
+    kind: SetKind
     parent: str | None = None
     derivation: Derivation | None = None
 
@@ -37,18 +42,20 @@ class TestSet:
 
     name: str
     manifest: Manifest
-    kind: Literal["standard", "temporal"]
+    kind: SetKind
     source: str
     variant_of: str | None = None
     alteration: Literal["reverse", "replace"] | None = None
 
 
-def _temporal_family(prefix: str, parent: str, files: dict[str, tuple[str, ...]]) -> list[SetRecipe]:
+def _temporal_family(
+    prefix: str, parent: str, files: dict[str, tuple[str, ...]], kind: SetKind = "temporal"
+) -> list[SetRecipe]:
     subset = f"{prefix}future_past"
     return [
-        SetRecipe(subset, files["subset"], "temporal", parent, "temporal_subset"),
-        SetRecipe(f"{subset}_reverse", files["reverse"], "temporal", subset, "reverse"),
-        SetRecipe(f"{subset}_replace", files["replace"], "temporal", subset, "replace"),
+        SetRecipe(subset, files["subset"], kind, parent, "temporal_subset"),
+        SetRecipe(f"{subset}_reverse", files["reverse"], kind, subset, "reverse"),
+        SetRecipe(f"{subset}_replace", files["replace"], kind, subset, "replace"),
     ]
 
 
@@ -64,7 +71,7 @@ RECIPES: dict[str, list[SetRecipe]] = {
                 "replace": ("test_audioset_5_future_past_replace.json",),
             },
         ),
-        SetRecipe("rearranged", ("test_audioset_5_rearranged.json",), "temporal", "test", "rebalance"),
+        SetRecipe("rearranged", ("test_audioset_5_rearranged.json",), "rebalanced", "test", "rebalance"),
         *_temporal_family(
             "rearranged_",
             "rearranged",
@@ -73,6 +80,7 @@ RECIPES: dict[str, list[SetRecipe]] = {
                 "reverse": ("test_audioset_5_rearranged_future_past_reverse.json",),
                 "replace": ("test_audioset_5_rearranged_future_past_replace.json",),
             },
+            kind="rebalanced",
         ),
     ],
     "clotho": [
