@@ -12,13 +12,24 @@ is the same for every query.
 from __future__ import annotations
 
 import argparse
+import json
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 import torch
 import torch.nn.functional as F
 
 from dtu_audio import metrics
+from dtu_audio.datasets.manifest import AudioEntry, Manifest, write_manifest
+from dtu_audio.evaluation.embedding_cache import EmbeddingCache
+from dtu_audio.evaluation.pipeline import ModelEmbedder, evaluate_checkpoint, prepare_suite
+from dtu_audio.evaluation.runner import evaluate_suite
+from dtu_audio.specs import load_spec
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _cos_sim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -82,6 +93,61 @@ def bench_metrics(num_audios: int, k: int, dim: int, loop_fraction: float, devic
     print(f"  ranks equal to the loop's on the timed queries: {agree}")
 
 
+def _write_audiocaps_like(folder: Path, captions_file: Path, clips: int, seconds: float) -> None:
+    """``clips`` generated 32 kHz clips (tones in noise) with the captions of the paper's AudioCaps test set."""
+    rows = json.loads(captions_file.read_text())["data"][:clips]
+    rng = np.random.default_rng(0)
+    entries = []
+    time_axis = np.arange(int(seconds * 32000)) / 32000
+    for i, row in enumerate(rows):
+        name = f"clip{i:04d}.wav"
+        tone = np.sin(2 * np.pi * rng.uniform(100, 4000) * time_axis)
+        sf.write(folder / name, (0.3 * tone + 0.05 * rng.standard_normal(time_axis.size)).astype(np.float32), 32000)
+        entries.append(AudioEntry(id=name, audio=name, captions=tuple(row[f"caption_{k}"] for k in range(1, 6))))
+    write_manifest(Manifest(5, tuple(entries)), folder / "test_full.json")
+
+
+def bench_suite(captions_file: Path, clips: int, seconds: float, device: str) -> None:
+    from tests.tiny import write_tiny_text_encoder
+
+    from dtu_audio import RetrievalModel
+    from dtu_audio.encoders.checkpoint import save_checkpoint
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "data").mkdir()
+        _write_audiocaps_like(tmp / "data", captions_file, clips, seconds)
+        encoder = write_tiny_text_encoder(tmp / "tiny-bert", with_weights=True)
+        spec = load_spec("tiny", {"model.text_encoder": str(encoder), "eval.suite": "all", "eval.batch_size": 32})
+        checkpoint = tmp / "stand-in.pt"
+        save_checkpoint(checkpoint, RetrievalModel.from_spec(spec.model, spec.audio), spec)
+        prepared = prepare_suite("audiocaps", spec, tmp / "data")
+        sizes = ", ".join(f"{s.name} {len(s.manifest)}" for s in prepared.test_sets)
+        print(
+            f"suite: AudioCaps-sized, {clips} generated {seconds:g}-s clips x 5 captions; tiny stand-in model; {device}"
+        )
+        print(f"  sets: {sizes}")
+
+        start = time.perf_counter()
+        model = RetrievalModel.from_spec(spec.model, spec.audio).to(device)
+        embedder = ModelEmbedder(model, bf16=device.startswith("cuda"))
+        for test_set in prepared.test_sets:
+            alone = EmbeddingCache("none", {}, {}, root=None)
+            evaluate_suite(embedder, [test_set], alone, prepared.locator, batch_size=32, bootstrap_samples=0)
+        print(f"  every set embeds its own audio and captions (no cache):   {time.perf_counter() - start:7.1f} s")
+        for label in (
+            "embedding cache, first run (empty):             ",
+            "embedding cache, second run (filled):          ",
+        ):
+            start = time.perf_counter()
+            result = evaluate_checkpoint(
+                str(checkpoint), prepared, spec, torch.device(device), cache_root=tmp / "cache"
+            )
+            done = result["embeddings"]["computed"]
+            embedded = f"embedded {done['audio']} clips, {done['text']} captions"
+            print(f"  {label}{time.perf_counter() - start:7.1f} s   ({embedded})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audios", type=int, default=5000)
@@ -89,9 +155,22 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=1024)
     parser.add_argument("--loop-fraction", type=float, default=0.05)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--suite", action="store_true", help="Also time an AudioCaps-sized eval suite.")
+    parser.add_argument("--skip-metrics", action="store_true", help="Only time the suite.")
+    parser.add_argument("--clips", type=int, default=816, help="Clips of the suite (AudioCaps test: 816).")
+    parser.add_argument("--seconds", type=float, default=10.0, help="Length of each generated clip.")
+    parser.add_argument(
+        "--captions",
+        type=Path,
+        default=REPO.parent / "shared" / "reference-data" / "audiocaps" / "test_full.json",
+        help="A 5-caption manifest whose captions the suite uses (the paper's AudioCaps test_full.json).",
+    )
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    bench_metrics(args.audios, args.captions_per_audio, args.dim, args.loop_fraction, args.device)
+    if not args.skip_metrics:
+        bench_metrics(args.audios, args.captions_per_audio, args.dim, args.loop_fraction, args.device)
+    if args.suite:
+        bench_suite(args.captions, args.clips, args.seconds, args.device)
 
 
 if __name__ == "__main__":

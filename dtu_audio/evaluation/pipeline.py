@@ -70,7 +70,7 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-class _ModelEmbedder:
+class ModelEmbedder:
     """A loaded model's batched embedding helpers, with bf16 autocast on CUDA."""
 
     def __init__(self, model, bf16: bool):
@@ -110,7 +110,7 @@ def evaluate_checkpoint(
     )
     loaded = time.perf_counter()
     outcome = evaluate_suite(
-        _ModelEmbedder(model, bf16),
+        ModelEmbedder(model, bf16),
         prepared.test_sets,
         cache,
         prepared.locator,
