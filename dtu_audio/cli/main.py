@@ -10,6 +10,7 @@ from rich.console import Console
 
 from dtu_audio import __version__
 from dtu_audio.cli import eval as eval_cli
+from dtu_audio.cli import rearrange as rearrange_cli
 from dtu_audio.cli import spec as spec_cli
 from dtu_audio.errors import DtuError
 
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(spec_cli.app, name="spec")
 app.command("eval")(eval_cli.eval_command)
+app.command("rearrange-splits")(rearrange_cli.rearrange_splits)
 
 
 def _print_version(value: bool) -> None:
