@@ -131,3 +131,28 @@ def test_audiocaps_temporal_suite_reads_the_papers_files(reference_data):
     assert sets[2].source.endswith("test_audioset_5_future_past_replace.json")
     standard = build_suite(RECIPES["audiocaps"], reference_data / "audiocaps", "standard")
     assert [(s.name, len(s.manifest)) for s in standard] == [("test", 816)]
+
+
+def test_missing_sets_are_derived_with_the_temporal_toolkit(tmp_path, reference_data):
+    papers = reference_data / "audiocaps"
+    (tmp_path / "test_full.json").write_bytes((papers / "test_full.json").read_bytes())
+    derived = {s.name: s for s in build_suite(RECIPES["audiocaps"], tmp_path, "all", seed=20)}
+    assert list(derived) == [
+        "test",
+        "future_past",
+        "future_past_reverse",
+        "future_past_replace",
+        "rearranged",
+        "rearranged_future_past",
+        "rearranged_future_past_reverse",
+        "rearranged_future_past_replace",
+    ]
+    assert derived["future_past_reverse"].source == "reverse of future_past"
+    for published in build_suite(RECIPES["audiocaps"], papers, "temporal"):
+        ours = derived[published.name].manifest
+        assert [e.id for e in ours.entries] == [e.id for e in published.manifest.entries]
+    assert (
+        derived["future_past"].manifest.captions
+        == build_suite(RECIPES["audiocaps"], papers, "temporal")[0].manifest.captions
+    )
+    assert derived["rearranged"].manifest.captions != derived["test"].manifest.captions

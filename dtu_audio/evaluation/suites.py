@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from dtu_audio.datasets import temporal
 from dtu_audio.datasets.manifest import Manifest, load_manifest_or_csv
 from dtu_audio.errors import DtuError
 
@@ -121,8 +122,6 @@ def _select(recipes: list[SetRecipe], suite: SuiteName) -> list[SetRecipe]:
 
 
 def _derive(recipe: SetRecipe, parent: Manifest, seed: int) -> Manifest:
-    from dtu_audio.datasets import temporal
-
     if recipe.derivation == "temporal_subset":
         keep = [i for i, e in enumerate(parent.entries) if any(map(temporal.has_temporal_cue, e.captions))]
         return parent.subset(keep)
