@@ -87,18 +87,27 @@ def plot_results(results: list[dict], target: Path) -> None:
 
     names = list(results[0]["sets"])
     variants = [n for n in names if "order_accuracy" in results[0]["sets"][n]]
-    panels = [("t2a R@1 (%)", "R1"), ("t2a R@10 (%)", "R10")] + ([("order accuracy (%)", None)] if variants else [])
+    panels = [("t2a R@1 (%)", "R1"), ("t2a R@10 (%)", "R10")] + (
+        [("order accuracy (%, 95% CI)", None)] if variants else []
+    )
     figure, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.5), squeeze=False)
     width = 0.8 / len(results)
     for axis, (title, key) in zip(axes[0], panels, strict=True):
         shown = names if key else variants
         for i, result in enumerate(results):
+            errors = None
             if key:
                 values = [result["sets"][n][_main_protocol(result["sets"][n])]["t2a"][key] for n in shown]
             else:
-                values = [result["sets"][n]["order_accuracy"]["accuracy"] or 0.0 for n in shown]
+                accuracies = [result["sets"][n]["order_accuracy"] for n in shown]
+                values = [a["accuracy"] or 0.0 for a in accuracies]
+                intervals = [a["ci95"] or [v, v] for a, v in zip(accuracies, values, strict=True)]
+                errors = [
+                    [v - lo for v, (lo, _) in zip(values, intervals, strict=True)],
+                    [hi - v for v, (_, hi) in zip(values, intervals, strict=True)],
+                ]
             positions = [p + i * width for p in range(len(shown))]
-            axis.bar(positions, values, width, label=result["checkpoint"]["name"])
+            axis.bar(positions, values, width, yerr=errors, capsize=3, label=result["checkpoint"]["name"])
         axis.set_xticks([p + width * (len(results) - 1) / 2 for p in range(len(shown))])
         axis.set_xticklabels(shown, rotation=40, ha="right", fontsize=8)
         axis.set_title(title)
