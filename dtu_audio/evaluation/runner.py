@@ -115,7 +115,9 @@ def evaluate_suite(
             **_protocols(audio, captions, manifest.captions_per_audio, device),
         }
         if test_set.variant_of is not None:
-            original = next(s for s in test_sets if s.name == test_set.variant_of)
+            original = next((s for s in test_sets if s.name == test_set.variant_of), None)
+            if original is None:
+                raise DtuError(f"test set {test_set.name} alters {test_set.variant_of}, which is not in the suite")
             entry.update(
                 _variant_diagnostics(
                     test_set, original, embedded, results[original.name], entry, bootstrap_samples, seed
