@@ -16,8 +16,11 @@ from dtu_audio.fileio import write_json
 from dtu_audio.specs import load_spec, preset_names, save_spec
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(text).stem if "/" in text or "." in text else text).strip("-")
+def _slug(checkpoint: str) -> str:
+    """A folder-name part for a checkpoint: ``runs/l10/best.pt`` -> ``l10-best``, ``wavcaps-pt`` as it is."""
+    path = Path(checkpoint)
+    name = f"{path.parent.name}-{path.stem}" if path.suffix and path.parent.name else path.stem or checkpoint
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
 
 
 def eval_command(

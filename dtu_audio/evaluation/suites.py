@@ -105,11 +105,9 @@ RECIPES: dict[str, list[SetRecipe]] = {
 
 
 def custom_recipes(manifest_path: Path) -> list[SetRecipe]:
-    """A user's own test manifest, its temporal subset and that subset's two variants."""
-    return [SetRecipe("test", (manifest_path.name,), "standard"), *_temporal_family("", "test", _NO_FILES)]
-
-
-_NO_FILES = {"subset": (), "reverse": (), "replace": ()}
+    """A user's own test manifest (an absolute path), its temporal subset and that subset's two variants."""
+    derived_only = {"subset": (), "reverse": (), "replace": ()}
+    return [SetRecipe("test", (str(manifest_path),), "standard"), *_temporal_family("", "test", derived_only)]
 
 
 def _select(recipes: list[SetRecipe], suite: SuiteName) -> list[SetRecipe]:
