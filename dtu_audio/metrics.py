@@ -123,27 +123,67 @@ def audio_to_text_ranks(
     return _audio_to_text_ranks(audio, captions, captions_per_audio, _block_elements(block_elements, device))
 
 
-def _audio_to_text_ranks(audio: torch.Tensor, captions: torch.Tensor, k: int, block_elements: int) -> AudioToTextRanks:
-    # A caption scored like one of the audio's own goes before it; the audio's own captions that tie keep their
-    # order, so a positive's rank is (#scores >= its score) - (#own captions tied with it and listed after it).
-    # Only the best rank needs a count over the whole row; the others matter only within the top 10, and a
-    # positive scored above the (10 + k)-th best score is placed exactly by the top 10 + k scores alone.
-    later = torch.ones(k, k, dtype=torch.bool, device=audio.device).triu(1)
+def _placed_ranks(correct: torch.Tensor, top: torch.Tensor, gallery_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ranks of each audio's own captions that its ``top`` scores (descending) place exactly.
+
+    A caption scored like one of the audio's own goes before it, and the audio's own captions that tie
+    keep their order, so an own caption's rank is (#scores >= its score) - (#own captions tied with it
+    and listed after it). An own caption scored above the last of the top 10 + k scores (or any, when
+    the top holds the whole gallery) is placed by the top scores alone; the others rank below 10.
+    Returns the best rank (0 when no own caption is placed) and the ranks up to 10 (0 beyond).
+    """
+    k = correct.shape[1]
+    later = torch.ones(k, k, dtype=torch.bool, device=correct.device).triu(1)
+    placed = (correct > top[:, -1:]) | (top.shape[1] == gallery_size)
+    tied_later = ((correct[:, :, None] == correct[:, None, :]) & later).sum(2)
+    ranks = (top[:, None, :] >= correct[:, :, None]).sum(2) - tied_later
+    best = torch.where(placed, ranks, gallery_size + 1).min(1).values
+    return torch.where(best > gallery_size, 0, best), torch.where(placed & (ranks <= 10), ranks, 0)
+
+
+def _audio_to_text_ranks(
+    audio: torch.Tensor, captions: torch.Tensor, k: int, block_elements: int, audio_ids: torch.Tensor | None = None
+) -> AudioToTextRanks:
+    # Only the best rank needs a count over the whole row; the others matter only within the top 10.
+    if audio_ids is None:
+        audio_ids = torch.arange(audio.shape[0], device=audio.device)
     top_count = min(captions.shape[0], 10 + k)
     best, top10 = [], []
     for rows in _blocks(audio.shape[0], captions.shape[0], block_elements):
         scores = audio[rows] @ captions.T
-        own = torch.arange(rows.start * k, rows.stop * k, device=audio.device).view(-1, k)
-        correct = scores.gather(1, own)
+        correct = scores.gather(1, audio_ids[rows, None] * k + torch.arange(k, device=audio.device))
         highest = correct.max(1, keepdim=True).values
-        tied_with_highest = (correct == highest).sum(1)
-        best.append(((scores >= highest).sum(1) - tied_with_highest + 1).cpu())
-        top = scores.topk(top_count, dim=1).values
-        placed = (correct > top[:, -1:]) | (top_count == captions.shape[0])
-        tied_later = ((correct[:, :, None] == correct[:, None, :]) & later).sum(2)
-        ranks = (top[:, None, :] >= correct[:, :, None]).sum(2) - tied_later
-        top10.append(torch.where(placed & (ranks <= 10), ranks, 0).cpu())
+        best.append(((scores >= highest).sum(1) - (correct == highest).sum(1) + 1).cpu())
+        top10.append(_placed_ranks(correct, scores.topk(top_count, dim=1).values, captions.shape[0])[1].cpu())
     return AudioToTextRanks(torch.cat(best), torch.cat(top10))
+
+
+def _both_directions(
+    audio: torch.Tensor, captions: torch.Tensor, k: int, block_elements: int
+) -> tuple[torch.Tensor, AudioToTextRanks]:
+    # One pass over caption blocks scores text to audio and keeps, per audio, its own captions' scores and
+    # its top 10 + k scores over all captions; only the audios whose best caption falls below those are
+    # scored again, row by row, for their exact best rank.
+    num_audios, num_captions = audio.shape[0], captions.shape[0]
+    top_count = min(num_captions, 10 + k)
+    top = torch.full((0, num_audios), -torch.inf, device=audio.device)
+    own = torch.empty(num_captions, device=audio.device)
+    text_to_audio = []
+    for rows in _blocks(num_captions, num_audios, block_elements):
+        scores = captions[rows] @ audio.T
+        correct = scores.gather(1, (torch.arange(rows.start, rows.stop, device=audio.device) // k)[:, None])
+        text_to_audio.append((scores >= correct).sum(1).cpu())
+        own[rows] = correct[:, 0]
+        block_top = scores.topk(min(top_count, scores.shape[0]), dim=0).values
+        merged = torch.cat([top, block_top])
+        top = merged.topk(min(top_count, merged.shape[0]), dim=0).values
+    best, top10 = _placed_ranks(own.view(num_audios, k), top.T.contiguous(), num_captions)
+    unplaced = (best == 0).nonzero()[:, 0]
+    if unplaced.numel():
+        rescored = _audio_to_text_ranks(audio[unplaced], captions, k, block_elements, audio_ids=unplaced)
+        best[unplaced] = rescored.best.to(best.device)
+        top10[unplaced] = rescored.top10.to(top10.device)
+    return torch.cat(text_to_audio), AudioToTextRanks(best.cpu(), top10.cpu())
 
 
 def _summary(best_ranks: np.ndarray, average_precision: np.ndarray) -> dict[str, float]:
@@ -215,7 +255,5 @@ def retrieval_metrics(
     device = _device(device)
     audio, captions = _prepare(audio_embeds, caption_embeds, captions_per_audio, device)
     block_elements = _block_elements(block_elements, device)
-    return {
-        "t2a": text_to_audio_summary(_text_to_audio_ranks(audio, captions, captions_per_audio, block_elements)),
-        "a2t": audio_to_text_summary(_audio_to_text_ranks(audio, captions, captions_per_audio, block_elements)),
-    }
+    t2a, a2t = _both_directions(audio, captions, captions_per_audio, block_elements)
+    return {"t2a": text_to_audio_summary(t2a), "a2t": audio_to_text_summary(a2t)}

@@ -137,6 +137,23 @@ def test_ranks_match_a_sorting_oracle(exact_ties, block_elements):
     assert a2t.top10.tolist() == np.where(expected_a2t <= 10, expected_a2t, 0).tolist()
 
 
+@pytest.mark.parametrize("exact_ties", [False, True])
+@pytest.mark.parametrize("block_elements", [None, 50, 1])
+def test_both_directions_in_one_pass_equal_each_direction(exact_ties, block_elements):
+    generator = torch.Generator().manual_seed(5)
+    if exact_ties:
+        audio = _half_vectors(40, generator)
+        keep = torch.rand(200, 1, generator=generator) < 0.3
+        captions = torch.where(keep, audio.repeat_interleave(5, dim=0), _half_vectors(200, generator))
+    else:
+        audio = torch.randn(40, 6, generator=generator)
+        captions = audio.repeat_interleave(5, dim=0) + 1.5 * torch.randn(200, 6, generator=generator)
+    both = metrics.retrieval_metrics(audio, captions, 5, block_elements=block_elements)
+    assert both["t2a"] == metrics.text_to_audio(audio, captions, 5)
+    assert both["a2t"] == metrics.audio_to_text(audio, captions, 5)
+    assert metrics.audio_to_text_ranks(audio, captions, 5).best.max() > 15  # some are scored again beyond the top 15
+
+
 def test_both_directions_at_once(reference):
     audio, captions, per_audio = _protocol(reference, "five_captions")
     both = metrics.retrieval_metrics(audio, captions, per_audio)
