@@ -38,7 +38,7 @@ def eval_command(
     spec_name: str | None = typer.Option(None, "--spec", help="Preset or YAML spec (default: the dataset's preset)."),
     set_: list[str] = typer.Option([], "--set", help="Override a spec field: section.field=value (repeatable)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the on-disk embedding cache."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default: train.device)."),
 ) -> None:
     """Evaluate a checkpoint on a dataset's test suite (text-to-audio and audio-to-text retrieval)."""
     if (ckpt is None) == (compare is None):
@@ -52,7 +52,7 @@ def eval_command(
     ]
     spec = load_spec(preset, overrides)
     prepared = prepare_suite(dataset, spec, data_root)
-    run_device = resolve_device(device)
+    run_device = resolve_device(device or spec.train.device)
 
     console = Console()
     results = []

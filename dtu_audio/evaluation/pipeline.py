@@ -71,7 +71,7 @@ def resolve_device(device: str) -> torch.device:
 
 
 class ModelEmbedder:
-    """A loaded model's batched embedding helpers, with bf16 autocast on CUDA."""
+    """A loaded model's batched embedding helpers, with bf16 autocast when the spec's precision asks for it."""
 
     def __init__(self, model, bf16: bool):
         self.model, self.bf16 = model, bf16
@@ -93,7 +93,7 @@ def evaluate_checkpoint(
     path = checkpoint_file(checkpoint)
     sha256 = file_sha256(path)
     model = load_model(path, device=device)
-    bf16 = device.type == "cuda"
+    bf16 = spec.train.precision == "bf16" or (spec.train.precision == "auto" and device.type == "cuda")
     audio_settings = {**model.audio_spec.model_dump(mode="json"), "bf16": bf16}
     text_settings = {
         "text_encoder": model.model_spec.text_encoder,
