@@ -6,18 +6,21 @@ the median 0-based rank plus one, ``meanR`` the mean rank, and mAP@10 as there: 
 audio ``1 / rank`` when the rank is at most 10, for audio to text the sum over the audio's
 captions found in the top 10 of ``(hits so far) / rank`` divided by the captions per audio.
 
-Ties are broken against the query: a gallery item scored exactly like the correct one is
-ranked before it (and an audio's own captions that tie among themselves keep their order),
-so a collapsed model with identical embeddings gets the worst ranks, never perfect ones.
+Ties (which the original leaves to ``np.argsort``) go against the correct item: a gallery item
+scored exactly like it is ranked before it (an audio's own captions that tie among themselves
+keep their order), so a collapsed model with identical embeddings gets the worst ranks.
 
 Similarities are computed block by block on the device (``queries x gallery`` blocks of at
-most ``block_elements`` entries) and ranks are counted by comparison, so memory stays
-bounded for 100,000 audios x 500,000 captions and there is no Python loop over queries.
+most ``block_elements`` entries, in full float32 even where TF32 is enabled) and ranks are
+counted by comparison and top-k, so memory stays bounded (100,000 audios x 500,000 captions
+included) and there is no Python loop over queries. :func:`retrieval_metrics` scores both
+directions from one pass over the similarities.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
@@ -34,6 +37,16 @@ def _device(device: str | torch.device | None) -> torch.device:
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+@contextmanager
+def _full_float32() -> Iterator[None]:
+    previous = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("highest")
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(previous)
 
 
 def _block_elements(block_elements: int | None, device: torch.device) -> int:
@@ -88,7 +101,8 @@ def text_to_audio_ranks(
     """Rank (from 1) of each caption's own audio among all audios: int64 ``[num_captions]`` on CPU."""
     device = _device(device)
     audio, captions = _prepare(audio_embeds, caption_embeds, captions_per_audio, device)
-    return _text_to_audio_ranks(audio, captions, captions_per_audio, _block_elements(block_elements, device))
+    with _full_float32():
+        return _text_to_audio_ranks(audio, captions, captions_per_audio, _block_elements(block_elements, device))
 
 
 def _text_to_audio_ranks(audio: torch.Tensor, captions: torch.Tensor, k: int, block_elements: int) -> torch.Tensor:
@@ -120,7 +134,8 @@ def audio_to_text_ranks(
     """Where each audio's captions land among all captions (see :class:`AudioToTextRanks`)."""
     device = _device(device)
     audio, captions = _prepare(audio_embeds, caption_embeds, captions_per_audio, device)
-    return _audio_to_text_ranks(audio, captions, captions_per_audio, _block_elements(block_elements, device))
+    with _full_float32():
+        return _audio_to_text_ranks(audio, captions, captions_per_audio, _block_elements(block_elements, device))
 
 
 def _placed_ranks(correct: torch.Tensor, top: torch.Tensor, gallery_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -255,5 +270,6 @@ def retrieval_metrics(
     device = _device(device)
     audio, captions = _prepare(audio_embeds, caption_embeds, captions_per_audio, device)
     block_elements = _block_elements(block_elements, device)
-    t2a, a2t = _both_directions(audio, captions, captions_per_audio, block_elements)
+    with _full_float32():
+        t2a, a2t = _both_directions(audio, captions, captions_per_audio, block_elements)
     return {"t2a": text_to_audio_summary(t2a), "a2t": audio_to_text_summary(a2t)}

@@ -161,3 +161,16 @@ def test_both_directions_at_once(reference):
         "t2a": metrics.text_to_audio(audio, captions, per_audio),
         "a2t": metrics.audio_to_text(audio, captions, per_audio),
     }
+
+
+def test_full_float32_even_when_tf32_is_allowed_and_setting_restored(reference):
+    audio, captions, per_audio = _protocol(reference, "five_captions")
+    previous = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("medium")
+    try:
+        assert metrics.retrieval_metrics(audio, captions, per_audio)["t2a"] == pytest.approx(
+            reference["five_captions"]["t2a"], abs=1e-9
+        )
+        assert torch.get_float32_matmul_precision() == "medium"
+    finally:
+        torch.set_float32_matmul_precision(previous)
