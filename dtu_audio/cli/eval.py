@@ -73,11 +73,10 @@ def eval_command(
         console.print(compare_table(*results))
     if plot:
         plot_results(results, folder / "plot.png")
-    timing = results[-1]["timing"]
-    embeddings = results[-1]["embeddings"]
-    console.print(
-        f"audio embedded {embeddings['computed']['audio']}, reused {embeddings['reused']['audio']}; "
-        f"captions embedded {embeddings['computed']['text']}, reused {embeddings['reused']['text']}; "
-        f"{timing['total_s']:.1f} s"
-    )
+    for result in results:
+        done, reused = result["embeddings"]["computed"], result["embeddings"]["reused"]
+        console.print(
+            f"{result['checkpoint']['name']}: audio embedded {done['audio']}, reused {reused['audio']}; "
+            f"captions embedded {done['text']}, reused {reused['text']}; {result['timing']['total_s']:.1f} s"
+        )
     console.print(f"results written to {folder}")
