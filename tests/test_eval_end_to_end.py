@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 from tiny import tiny_spec
 
 from dtu_audio.cli.main import main
@@ -39,8 +40,6 @@ def _write_data(root):
 
 
 def _checkpoint(tmp_path, name, seed):
-    import torch
-
     torch.manual_seed(seed)
     spec = tiny_spec(tmp_path)
     path = tmp_path / name
