@@ -151,7 +151,10 @@ def test_clear_errors_before_training(spec_file, tmp_path):
 def test_skip_bad_audio_leaves_rows_out_and_lists_them(spec_file, tmp_path):
     (tmp_path / "data" / "audio" / "train_3.wav").write_bytes(b"not audio")
     assert "train_3.wav" in _error("--spec", str(spec_file), "--name", "strict")
-    result = _train("--spec", str(spec_file), "--name", "lenient", "--skip-bad-audio", "--epochs", "1")
+    args = ["--name", "lenient", "--skip-bad-audio", "--epochs", "1", "--lambda", "0", "--set", "train.log_every=2"]
+    result = _train("--spec", str(spec_file), *args)
     assert result.exit_code == 0, result.output
-    listed = json.loads((tmp_path / "runs" / "lenient" / "bad_audio.json").read_text())
+    run = tmp_path / "runs" / "lenient"
+    listed = json.loads((run / "bad_audio.json").read_text())
     assert [Path(row["path"]).name for row in listed["train"]] == ["train_3.wav"]
+    assert [(step, temporal) for step, _, temporal in _step_losses(run)] == [(2, 0.0)], "11 captions: 2 batches of 4"
