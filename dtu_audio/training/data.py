@@ -13,7 +13,7 @@ from dtu_audio.datasets.audio_scan import DecodedWaveforms, scan_audio
 from dtu_audio.datasets.manifest import Manifest, read_manifest
 from dtu_audio.datasets.splits import DATASETS, POS_NEG_FILE, split_file_name
 from dtu_audio.datasets.temporal_pairs import PosNeg, pos_neg_from_toolkit, read_pos_neg_json
-from dtu_audio.datasets.waveform_cache import build_waveform_cache
+from dtu_audio.datasets.waveform_cache import WaveformCache, build_waveform_cache
 from dtu_audio.errors import DtuError
 from dtu_audio.specs import RunSpec
 
@@ -25,7 +25,7 @@ class Split:
     name: str
     manifest_path: Path
     manifest: Manifest
-    waveforms: object
+    waveforms: WaveformCache | DecodedWaveforms
     keep: list[int]
     bad: dict[int, tuple[str, str]]
 
