@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from dtu_audio import metrics
 from dtu_audio.datasets.manifest import AudioEntry, Manifest, write_manifest
+from dtu_audio.encoders.word_text_encoder import write_word_text_encoder
 from dtu_audio.evaluation.pipeline import ModelEmbedder, evaluate_checkpoint, prepare_suite
 from dtu_audio.specs import load_spec
 
@@ -92,7 +93,7 @@ def bench_metrics(num_audios: int, k: int, dim: int, loop_fraction: float, devic
     print(f"  ranks equal to the loop's on the timed queries: {agree}")
 
 
-def _write_audiocaps_like(folder: Path, captions_file: Path, clips: int, seconds: float) -> None:
+def _write_audiocaps_like(folder: Path, captions_file: Path, clips: int, seconds: float) -> set[str]:
     """``clips`` generated 32 kHz clips (tones in noise) with the captions of the paper's AudioCaps test set."""
     rows = json.loads(captions_file.read_text())["data"][:clips]
     rng = np.random.default_rng(0)
@@ -104,19 +105,18 @@ def _write_audiocaps_like(folder: Path, captions_file: Path, clips: int, seconds
         sf.write(folder / name, (0.3 * tone + 0.05 * rng.standard_normal(time_axis.size)).astype(np.float32), 32000)
         entries.append(AudioEntry(id=name, audio=name, captions=tuple(row[f"caption_{k}"] for k in range(1, 6))))
     write_manifest(Manifest(5, tuple(entries)), folder / "test_full.json")
+    return {word for entry in entries for caption in entry.captions for word in caption.lower().split()}
 
 
 def bench_suite(captions_file: Path, clips: int, seconds: float, device: str) -> None:
-    from tests.tiny import write_tiny_text_encoder
-
     from dtu_audio import RetrievalModel
     from dtu_audio.encoders.checkpoint import save_checkpoint
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "data").mkdir()
-        _write_audiocaps_like(tmp / "data", captions_file, clips, seconds)
-        encoder = write_tiny_text_encoder(tmp / "tiny-bert", with_weights=True)
+        words = _write_audiocaps_like(tmp / "data", captions_file, clips, seconds)
+        encoder = write_word_text_encoder(tmp / "tiny-bert", words, with_weights=True)
         spec = load_spec("tiny", {"model.text_encoder": str(encoder), "eval.suite": "all", "eval.batch_size": 32})
         checkpoint = tmp / "stand-in.pt"
         save_checkpoint(checkpoint, RetrievalModel.from_spec(spec.model, spec.audio), spec)
