@@ -1,0 +1,33 @@
+"""``dtu quickstart``: the whole job, offline, on built-in synthesized data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from dtu_audio.errors import DtuError
+from dtu_audio.quickstart import print_comparison, run_quickstart
+
+
+def quickstart(
+    out: Path = typer.Option(Path("dtu-quickstart"), "--out", help="Folder for the data, runs and results."),
+    clips: int = typer.Option(600, "--clips", help="Clips in the synthesized set (train/val/test 80/10/10)."),
+    epochs: int | None = typer.Option(None, "--epochs", help="Training epochs (default: the quickstart preset's)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the data and of training."),
+    workers: int = typer.Option(2, "--workers", help="Processes rendering the audio."),
+    force: bool = typer.Option(False, "--force", help="Start again: delete OUT first."),
+) -> None:
+    """Train with and without the temporal loss on synthesized data, offline, and compare them."""
+    if clips < 50:
+        raise DtuError("--clips must be at least 50 (each split needs a few batches)")
+    if force and out.exists():
+        if not (out / "results.json").exists() and not (out / "syncaps").exists():
+            raise DtuError(f"{out} does not look like a quickstart folder; not deleting it")
+        shutil.rmtree(out)
+    console = Console()
+    results = run_quickstart(out, clips, epochs, seed, workers, console)
+    console.rule("lambda 0 (plain contrastive) vs lambda 10 (with the temporal loss)")
+    print_comparison(results, out, console)
