@@ -116,14 +116,17 @@ class TextEncoder(nn.Module):
             raise DtuError(f"text encoder folder {folder} has no usable config.json: {err}") from None
         kwargs = _model_kwargs(config)
         if load_weights and any((folder / name).is_file() for name in _WEIGHT_FILES):
-            verbosity = hf_logging.get_verbosity()
+            verbosity, progress = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
             hf_logging.set_verbosity_error()  # the pooler of sentence encoders is expected to stay unused
+            hf_logging.disable_progress_bar()
             try:
                 return AutoModel.from_pretrained(folder, config=config, **kwargs)
             except (OSError, ValueError, RuntimeError) as err:
                 raise DtuError(f"cannot load the text encoder weights in {folder}: {err}") from None
             finally:
                 hf_logging.set_verbosity(verbosity)
+                if progress:
+                    hf_logging.enable_progress_bar()
         return AutoModel.from_config(config, **kwargs)
 
     @property
