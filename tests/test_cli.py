@@ -35,3 +35,13 @@ def test_spec_show_writes_resolved_spec(tmp_path):
     result = dtu("spec", "show", "syncaps", "--set", "train.epochs=3", "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert "epochs: 3" in out.read_text()
+
+
+def test_unknown_command_is_a_usage_error_not_a_traceback():
+    result = dtu("no-such-command")
+    assert result.returncode == 2 and "No such command" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_error_text_with_brackets_is_printed_verbatim(tmp_path):
+    result = dtu("spec", "show", str(tmp_path / "[x].yaml"))
+    assert result.returncode == 2 and "[x].yaml" in result.stderr

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from dtu_audio import __version__
+from dtu_audio.cli import fetch as fetch_cli
+from dtu_audio.cli import rearrange as rearrange_cli
 from dtu_audio.cli import spec as spec_cli
+from dtu_audio.cli import syncaps as syncaps_cli
 from dtu_audio.errors import DtuError
 
 app = typer.Typer(
@@ -21,6 +24,9 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(spec_cli.app, name="spec")
+app.command("fetch-weights")(fetch_cli.fetch_weights)
+app.command("rearrange-splits")(rearrange_cli.rearrange_splits)
+app.add_typer(syncaps_cli.app, name="syncaps")
 
 
 def _print_version(value: bool) -> None:
@@ -40,23 +46,14 @@ def _root(
 
 def main() -> None:
     """Run the ``dtu`` command line, turning user errors into one-line messages."""
-    console = Console(stderr=True, highlight=False)
     try:
-        app(standalone_mode=False)
+        app()  # standalone mode: usage errors, --help and Ctrl-C are handled by click
     except DtuError as err:
-        console.print(f"[bold red]error:[/] {err}", soft_wrap=True)
-        sys.exit(2)
-    except click.exceptions.Abort:
-        console.print("[yellow]interrupted[/]")
-        sys.exit(130)
-    except click.exceptions.ClickException as err:
-        err.show()
-        sys.exit(err.exit_code)
-    except click.exceptions.Exit as err:
-        sys.exit(err.exit_code)
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]")
-        sys.exit(130)
+        _fail(str(err))
     except OSError as err:
-        console.print(f"[bold red]error:[/] {err.strerror or err}: {err.filename or ''}".rstrip(": "), soft_wrap=True)
-        sys.exit(2)
+        _fail(f"{err.strerror or err}: {err.filename}" if err.filename else str(err.strerror or err))
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    sys.exit(2)

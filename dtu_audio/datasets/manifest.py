@@ -18,6 +18,7 @@ from dtu_audio.fileio import write_json
 
 ALLOWED_CAPTIONS_PER_AUDIO = (1, 5)
 _NOT_EXTRA = {"id", "audio", "duration", "caption", *(f"caption_{k}" for k in range(1, 6))}
+_PATH_KEYS = ("audio", "wav")  # Clotho's manifests have no "id": the file name of these stands in
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,13 @@ def _fail(source: str, message: str) -> DtuError:
 def _parse_entry(row: object, index: int, n: int, source: str) -> AudioEntry:
     if not isinstance(row, dict):
         raise _fail(source, f"row {index} is not an object")
-    if not isinstance(row.get("id"), str) or not row["id"]:
-        raise _fail(source, f"row {index} has no 'id' (the audio file name)")
+    if not row.get("id"):
+        path = next((row[k] for k in _PATH_KEYS if isinstance(row.get(k), str) and row[k]), None)
+        if path is None:
+            raise _fail(source, f"row {index} has no 'id' (the audio file name) and no 'audio' path")
+        row = {**row, "id": Path(path).name}
+    if not isinstance(row["id"], str):
+        raise _fail(source, f"row {index} has a non-text 'id'")
     keys = ["caption"] if n == 1 else [f"caption_{k}" for k in range(1, n + 1)]
     missing = [k for k in keys if not isinstance(row.get(k), str)]
     if missing:

@@ -1,0 +1,123 @@
+"""``dtu fetch-weights``: download, list and import the pretrained weights."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.filesize import decimal
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from dtu_audio.errors import DtuError
+from dtu_audio.weights import DEFAULT_NAMES, KNOWN, fetch, import_file
+from dtu_audio.weights.cache import WeightCache
+from dtu_audio.weights.registry import WeightEntry, folder_of
+
+
+def _size(num: int | None) -> str:
+    return "?" if num is None else decimal(num)
+
+
+def _list_table(cache: WeightCache) -> Table:
+    manifest = cache.read_manifest()
+    table = Table(title=f"weights in {cache.root}", title_justify="left")
+    for column in ("name", "source", "size", "sha256", "cached"):
+        table.add_column(column, overflow="fold")
+    names = list(KNOWN) + sorted(name for name in manifest if name not in KNOWN and folder_of(name) is not None)
+    for name in names:
+        record = manifest.get(name)
+        if record is not None:
+            source, size, sha = record.source, record.size, record.sha256
+        else:
+            entry = KNOWN[name]
+            source, size, sha = _registry_source(entry), entry.size, entry.sha256
+        cached = "yes" if cache.cached(name) is not None else "no"
+        if name in KNOWN and KNOWN[name].source == "drive-folder":
+            files = sum(folder_of(child) == KNOWN[name] and cache.cached(child) is not None for child in manifest)
+            cached = f"{files} files" if files else "no"
+        table.add_row(name, source, _size(size), (sha or "?")[:16], cached)
+    return table
+
+
+def _registry_source(entry: WeightEntry) -> str:
+    if entry.source == "hf":
+        return f"hf:{entry.hf_repo}"
+    return f"gdrive{'-folder' if entry.source == 'drive-folder' else ''}:{entry.drive_id}"
+
+
+def fetch_weights(
+    names: list[str] | None = typer.Argument(
+        None, help=f"Weights to fetch (default: {' '.join(DEFAULT_NAMES)}). See --list.", show_default=False
+    ),
+    list_: bool = typer.Option(False, "--list", help="Show every known entry, its size, checksum and cache state."),
+    import_: bool = typer.Option(
+        False, "--import", help="Register a hand-downloaded file after checking it: --import NAME FILE."
+    ),
+    offline: bool = typer.Option(False, "--offline", help="Never touch the network (also: HF_HUB_OFFLINE=1)."),
+    force: bool = typer.Option(
+        False, "--force", help="Download again even when cached (the old copy stays if it fails)."
+    ),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Weight cache folder (default: $DTU_HOME, else the per-user data folder)."
+    ),
+) -> None:
+    """Download the pretrained weights into the cache (resumable, verified), list them, or import one."""
+    out = Console(soft_wrap=True, highlight=False)
+    err = Console(stderr=True, highlight=False)
+    if list_:
+        out.print(_list_table(WeightCache(cache_dir)))
+        return
+    if import_:
+        if len(names or ()) != 2:
+            raise DtuError("--import takes exactly two arguments: dtu fetch-weights --import NAME FILE")
+        name, file = names
+        record = import_file(name, Path(file), cache_dir)
+        out.print(f"{name}: imported -> {WeightCache(cache_dir).root / record.path} (sha256 {record.sha256[:16]})")
+        return
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+
+    def progress_for(entry: WeightEntry) -> Callable[[int, int | None], None]:
+        tasks: list[TaskID] = []
+
+        def update(done: int, total: int | None) -> None:
+            if not tasks:  # the bar appears with the first bytes, never for cached entries
+                progress.start()
+                tasks.append(progress.add_task(entry.name, total=total))
+            progress.update(tasks[0], completed=done, total=total)
+
+        return update
+
+    try:
+        results = fetch(
+            list(names or DEFAULT_NAMES),
+            cache_dir,
+            offline=offline,
+            force=force,
+            progress_for=progress_for,
+            on_wait=lambda name: err.print(f"waiting for another process that is fetching {name}"),
+        )
+    finally:
+        if progress.task_ids:
+            progress.stop()
+    cache = WeightCache(cache_dir)
+    for name, status in results:
+        found = cache.cached(name)
+        out.print(f"{name}: {status} -> {found[1] if found else '?'}")

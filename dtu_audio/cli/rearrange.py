@@ -1,0 +1,74 @@
+"""``dtu rearrange-splits``: the paper's rebalanced and temporal split files from captions or manifests."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dtu_audio.datasets.manifest import Manifest, load_manifest_or_csv
+from dtu_audio.datasets.splits import DATASETS, SPLITS, SplitFiles, build_split, collect_files, write_split_files
+from dtu_audio.datasets.temporal import CONNECTIVES
+from dtu_audio.errors import DtuError
+
+
+def _inputs_from_folder(folder: Path) -> dict[str, Path]:
+    """``{split}.json`` or else ``{split}.csv`` for every split found in ``folder``."""
+    if not folder.is_dir():
+        raise DtuError(f"input folder {folder} does not exist")
+    found = {}
+    for split in SPLITS:
+        for suffix in (".json", ".csv"):
+            if (folder / f"{split}{suffix}").is_file():
+                found[split] = folder / f"{split}{suffix}"
+                break
+    if not found:
+        raise DtuError(f"no train/val/test .json or .csv in {folder}; name the files with --train/--val/--test")
+    return found
+
+
+def _ratio(counts: Counter) -> str:
+    low = min(counts[c] for c in CONNECTIVES)
+    return f"{max(counts[c] for c in CONNECTIVES) / low:.2f}" if low else "inf"
+
+
+def _counts_table(built: list[SplitFiles]) -> Table:
+    table = Table(title="Temporal connectives before -> after rebalancing")
+    table.add_column("connective")
+    for b in built:
+        table.add_column(f"{b.split} orig", justify="right")
+        table.add_column(f"{b.split} rearranged", justify="right")
+    for connective in CONNECTIVES:
+        table.add_row(connective, *(str(c[connective]) for b in built for c in (b.counts_before, b.counts_after)))
+    table.add_row("max/min", *(_ratio(c) for b in built for c in (b.counts_before, b.counts_after)), style="bold")
+    return table
+
+
+def rearrange_splits(
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the output files."),
+    train: Path | None = typer.Option(None, "--train", help="Train captions: manifest .json or caption .csv."),
+    val: Path | None = typer.Option(None, "--val", help="Validation captions: manifest .json or caption .csv."),
+    test: Path | None = typer.Option(None, "--test", help="Test captions: manifest .json or caption .csv."),
+    from_dir: Path | None = typer.Option(
+        None, "--from", help="Folder holding train/val/test .json or .csv; --train/--val/--test override it."
+    ),
+    dataset: str = typer.Option("audiocaps", "--dataset", help=f"One of {', '.join(DATASETS)} (names the files)."),
+    audio_root: Path | None = typer.Option(None, "--audio-root", help="Audio folder written into CSV-built manifests."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the rebalancing draw."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
+) -> None:
+    """Write rebalanced and temporal (future_past, reverse, replace) split files like the paper's."""
+    inputs = {s: p for s, p in (("train", train), ("val", val), ("test", test)) if p is not None}
+    if from_dir is not None:
+        inputs = {**_inputs_from_folder(from_dir), **inputs}
+    if not inputs:
+        raise DtuError("no input: pass --train/--val/--test files or --from DIR")
+    manifests: dict[str, Manifest] = {s: load_manifest_or_csv(p, audio_root) for s, p in inputs.items()}
+    built = [build_split(split, manifest, dataset, seed) for split, manifest in manifests.items()]
+    written = write_split_files(collect_files(built), out, force)
+    console = Console()
+    console.print(_counts_table(built))
+    console.print(f"wrote {len(written)} files to {out}")

@@ -1,0 +1,164 @@
+"""The weight cache on disk: its root folder, the per-entry paths and locks, and the JSON manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+from platformdirs import user_data_dir
+
+from dtu_audio.errors import DtuError
+from dtu_audio.fileio import write_json
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_VERSION = 1
+_HASH_BLOCK = 1 << 20
+
+
+def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
+    """The cache folder: ``cache_dir`` if given, else ``$DTU_HOME``, else the per-user data directory."""
+    if cache_dir is not None:
+        return Path(cache_dir).expanduser()
+    if os.environ.get("DTU_HOME"):
+        return Path(os.environ["DTU_HOME"]).expanduser()
+    return Path(user_data_dir("dtu-audio"))
+
+
+@dataclass(frozen=True)
+class CachedEntry:
+    """What the manifest records about one cached entry (``path`` is relative to the cache root)."""
+
+    path: str
+    source: str
+    size: int
+    sha256: str
+    fetched: str
+    drive_id: str | None = None
+    filename: str | None = None
+
+
+def sha256_file(path: Path) -> str:
+    """The hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(_HASH_BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_folder(folder: Path) -> tuple[int, str]:
+    """Total size and a sha256 over ``relative path + file sha256`` of every file, ignoring ``.cache``."""
+    digest = hashlib.sha256()
+    total = 0
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.relative_to(folder).parts):
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{sha256_file(path)}\n".encode())
+        total += path.stat().st_size
+    return total, digest.hexdigest()
+
+
+def now_iso() -> str:
+    """The current UTC time, to the second, for the manifest."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+class WeightCache:
+    """A cache root: where each entry lives, its lock, and the manifest of what is cached."""
+
+    def __init__(self, cache_dir: str | os.PathLike | None = None):
+        self.root = cache_root(cache_dir)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST_NAME
+
+    def _slug(self, name: str) -> str:
+        return name.replace("/", "--")
+
+    def file_path(self, name: str, filename: str) -> Path:
+        """Where the file of entry ``name`` is kept."""
+        return self.root / self._slug(name) / filename
+
+    def folder_path(self, name: str) -> Path:
+        """Where the Hugging Face folder of entry ``name`` is kept."""
+        return self.root / self._slug(name)
+
+    def partial_dir(self, name: str) -> Path:
+        """Where an unfinished or unverified download of entry ``name`` waits."""
+        return self.root / ".partial" / self._slug(name)
+
+    def drop_empty_partial_dir(self, name: str) -> None:
+        """Remove the partial folder of entry ``name`` once nothing is left in it."""
+        folder = self.partial_dir(name)
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+    def ensure_root(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise DtuError(
+                f"cannot create the weight cache {self.root} ({err.strerror}); set DTU_HOME or pass --cache-dir"
+            ) from err
+        if not os.access(self.root, os.W_OK):
+            raise DtuError(f"the weight cache {self.root} is not writable; set DTU_HOME or pass --cache-dir")
+
+    @contextmanager
+    def entry_lock(self, name: str, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the lock of entry ``name`` so that one process at a time fetches or imports it.
+
+        ``on_wait(name)`` is called once when another process holds it and this one has to wait.
+        """
+        self.ensure_root()
+        (self.root / ".locks").mkdir(exist_ok=True)
+        lock = FileLock(self.root / ".locks" / f"{self._slug(name)}.lock")
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if on_wait is not None:
+                on_wait(name)
+            lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def read_manifest(self) -> dict[str, CachedEntry]:
+        """Every entry the manifest records (an empty dict when there is no manifest yet)."""
+        if not self.manifest_path.is_file():
+            return {}
+        try:
+            raw = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            return {name: CachedEntry(**fields) for name, fields in raw["entries"].items()}
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise DtuError(
+                f"the weight manifest {self.manifest_path} is unreadable ({err}); "
+                "delete it and run dtu fetch-weights again"
+            ) from err
+
+    def record(self, name: str, entry: CachedEntry) -> None:
+        """Add or replace entry ``name`` in the manifest (atomically, under the manifest's lock)."""
+        self.ensure_root()
+        with FileLock(self.root / f"{MANIFEST_NAME}.lock"):
+            entries = self.read_manifest()
+            entries[name] = entry
+            payload = {"version": MANIFEST_VERSION, "entries": {key: asdict(value) for key, value in entries.items()}}
+            write_json(self.manifest_path, payload)
+
+    def cached(self, name: str) -> tuple[CachedEntry, Path] | None:
+        """The manifest record and absolute path of entry ``name`` when it is present and complete."""
+        entry = self.read_manifest().get(name)
+        if entry is None:
+            return None
+        path = self.root / entry.path
+        if path.is_file() and path.stat().st_size == entry.size:
+            return entry, path
+        if path.is_dir() and (path / "config.json").is_file():
+            return entry, path
+        return None

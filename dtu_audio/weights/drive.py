@@ -1,0 +1,118 @@
+"""Google Drive downloads through gdown: a partial file that resumes, then verify, then rename."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import gdown
+import requests
+
+from dtu_audio.errors import DtuError
+from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso, sha256_file
+from dtu_audio.weights.checkpoint_check import check_checkpoint
+from dtu_audio.weights.registry import WeightEntry, recovery_hint
+
+# Extra attempts after a dropped connection; each one resumes with an HTTP Range request.
+RETRIES = 3
+# Seconds to wait for the server to connect, then between bytes.
+TIMEOUT = (15.0, 60.0)
+
+Progress = Callable[[int, int | None], None]
+
+
+def _drive_error(entry: WeightEntry, err: Exception) -> DtuError:
+    what = f"{entry.name} ({entry.filename})" if entry.filename else entry.name
+    detail = " ".join(str(err).split())[:300]
+    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+        problem = f"the disk is full ({err.filename or 'the weight cache'}); free some space or pass --cache-dir"
+    elif isinstance(err, gdown.exceptions.FileURLRetrievalError):
+        detail = " ".join(str(err.__context__ or err).split())  # gdown's own reason, without its advice
+        problem = (
+            f"Google Drive answered with a page instead of the file (download quota exceeded or no access: {detail})"
+        )
+    elif isinstance(err, requests.HTTPError):
+        problem = f"Google Drive answered HTTP {err.response.status_code}"
+    elif isinstance(err, requests.ConnectionError) or isinstance(err.__cause__, requests.ConnectionError):
+        problem = f"cannot reach Google Drive; check the network connection ({detail})"
+    else:
+        problem = f"the download failed ({detail}); run the same command again to resume it"
+    return DtuError(f"could not download {what}: {problem}; or {recovery_hint(entry)}")
+
+
+def download_drive_file(entry: WeightEntry, cache: WeightCache, progress: Progress | None = None) -> CachedEntry:
+    """Download ``entry`` into the cache and record it; call with the entry's lock held.
+
+    The bytes go to a partial file that a later call resumes; the file replaces the cached
+    one only once its size, checksum and checkpoint layout are verified.
+    """
+    staging = cache.partial_dir(entry.name) / entry.filename
+    try:
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        if staging.is_file():  # complete, left unverified by a run that stopped
+            digest = sha256_file(staging)
+        else:
+            hasher = hashlib.sha256()
+            gdown.download(
+                id=entry.drive_id,
+                output=str(staging),
+                quiet=True,
+                resume=True,
+                retries=RETRIES,
+                timeout=TIMEOUT,
+                progress=progress,
+                hasher=hasher,
+                use_cookies=False,
+            )
+            digest = hasher.hexdigest()
+    except (gdown.exceptions.DownloadError, requests.RequestException, OSError) as err:
+        raise _drive_error(entry, err) from err
+    return _publish(entry, cache, staging, digest)
+
+
+def _publish(entry: WeightEntry, cache: WeightCache, staging: Path, digest: str) -> CachedEntry:
+    size = staging.stat().st_size
+    problem = None
+    if entry.size is not None and size != entry.size:
+        problem = f"it has {size} bytes, expected {entry.size}"
+    elif entry.sha256 is not None and digest != entry.sha256:
+        problem = f"its sha256 is {digest}, expected {entry.sha256}"
+    if problem is None and entry.sha256 is None and entry.checkpoint_key is not None:
+        try:
+            check_checkpoint(staging, entry.checkpoint_key, entry.name)
+        except DtuError as err:
+            problem = str(err)
+    if problem is not None:
+        staging.unlink()
+        cache.drop_empty_partial_dir(entry.name)
+        raise DtuError(
+            f"the download of {entry.name} is corrupt: {problem}; the cached copy (if any) is kept and the "
+            f"broken download deleted; run the same command again, or {recovery_hint(entry)}"
+        )
+    target = cache.file_path(entry.name, entry.filename)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staging, target)
+    cache.drop_empty_partial_dir(entry.name)
+    record = CachedEntry(
+        path=target.relative_to(cache.root).as_posix(),
+        source=f"gdrive:{entry.drive_id}",
+        size=size,
+        sha256=digest,
+        fetched=now_iso(),
+        drive_id=entry.drive_id,
+        filename=entry.filename,
+    )
+    cache.record(entry.name, record)
+    return record
+
+
+def list_drive_folder(folder: WeightEntry) -> list[tuple[str, str]]:
+    """The ``(drive id, file name)`` of every file in the Drive folder ``folder``."""
+    try:
+        files = gdown.download_folder(id=folder.drive_id, skip_download=True, quiet=True, use_cookies=False)
+    except (gdown.exceptions.DownloadError, requests.RequestException) as err:
+        raise _drive_error(folder, err) from err
+    return [(item.id, os.path.basename(item.path)) for item in files]
