@@ -124,8 +124,7 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> 
     Our checkpoints rebuild the architecture of their saved spec; the paper's use the paper's.
     """
     path = Path(name_or_path)
-    looks_like_path = path.suffix in _CHECKPOINT_SUFFIXES or len(path.parts) > 1
-    if not path.exists() and not looks_like_path:
+    if not path.exists() and path.suffix not in _CHECKPOINT_SUFFIXES:
         from dtu_audio.weights import weight_path
 
         path = Path(weight_path(str(name_or_path)))
