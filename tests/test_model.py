@@ -168,3 +168,7 @@ def test_tiny_preset_builds_with_bert_tiny():
     model = dtu_audio.RetrievalModel.from_spec(spec.model, spec.audio)
     assert model.text_encoder.width == 128
     assert model.encode_tokens(torch.tensor([[101, 2000, 102]]), torch.ones(1, 3, dtype=torch.long)).shape == (1, 32)
+
+
+def test_clips_shorter_than_a_window_are_padded(model):
+    assert model.embed_audio([np.ones(100, dtype=np.float32)]).shape == (1, 32)
