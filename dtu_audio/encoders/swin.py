@@ -74,17 +74,19 @@ class WindowAttention(nn.Module):
     def forward(self, windows: Tensor, mask: Tensor | None = None) -> Tensor:
         """``windows``: ``[B, nW, N, C]``; ``mask``: additive ``[nW, N, N]`` or None.
 
-        The windows of a clip are folded into the head axis, so the bias (and mask) is one
-        ``[nW * heads, N, N]`` tensor shared by the batch as a stride-0 view.
+        The bias reaches the attention kernel as a stride-0 view over the batch: ``[heads, N, N]``
+        per window, or with a shift mask, ``[nW * heads, N, N]`` per clip (windows folded into heads).
         """
         b, nw, n, c = windows.shape
         heads = self.num_heads
         qkv = self.qkv(windows).view(b, nw, n, 3, heads, c // heads).permute(3, 0, 1, 4, 2, 5)
-        q, k, v = qkv.reshape(3, b, nw * heads, n, c // heads).unbind(0)
-        bias = self.position_bias().to(q.dtype).unsqueeze(0)
-        if mask is not None:
-            bias = bias + mask.to(q.dtype).unsqueeze(1)
-        bias = bias.expand(nw, -1, -1, -1).reshape(nw * heads, n, n).expand(b, -1, -1, -1)
+        bias = self.position_bias().to(qkv.dtype)
+        if mask is None:
+            q, k, v = qkv.reshape(3, b * nw, heads, n, c // heads).unbind(0)
+            bias = bias.expand(b * nw, -1, -1, -1)
+        else:
+            q, k, v = qkv.reshape(3, b, nw * heads, n, c // heads).unbind(0)
+            bias = (bias + mask.to(qkv.dtype).unsqueeze(1)).reshape(nw * heads, n, n).expand(b, -1, -1, -1)
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=bias, dropout_p=self.attn_drop if self.training else 0.0
         )
