@@ -104,6 +104,9 @@ class DataSpec(_Section):
     pos_neg_json: Path | None = Field(None, description="Positives/negatives JSON for the temporal loss.")
     num_workers: int = Field(4, ge=0, description="Data-loader worker processes.")
     waveform_cache: bool = Field(True, description="Decode each split once into a memory-mapped cache.")
+    cache_dir: Path | None = Field(
+        None, description="Waveform cache folder (default: the user cache, or $DTU_HOME/cache)."
+    )
 
 
 class OptimSpec(_Section):

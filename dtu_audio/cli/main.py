@@ -9,10 +9,12 @@ from rich.console import Console
 from rich.markup import escape
 
 from dtu_audio import __version__
+from dtu_audio.cli import eval as eval_cli
 from dtu_audio.cli import fetch as fetch_cli
 from dtu_audio.cli import rearrange as rearrange_cli
 from dtu_audio.cli import spec as spec_cli
 from dtu_audio.cli import syncaps as syncaps_cli
+from dtu_audio.cli import train as train_cli
 from dtu_audio.errors import DtuError
 
 app = typer.Typer(
@@ -24,6 +26,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(spec_cli.app, name="spec")
+app.command("train")(train_cli.train)
+app.command("eval")(eval_cli.eval_command)
 app.command("fetch-weights")(fetch_cli.fetch_weights)
 app.command("rearrange-splits")(rearrange_cli.rearrange_splits)
 app.add_typer(syncaps_cli.app, name="syncaps")

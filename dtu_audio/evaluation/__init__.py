@@ -1,0 +1,1 @@
+"""The ``dtu eval`` pipeline: test suites, cached embeddings, metrics, temporal diagnostics, reports."""

@@ -1,0 +1,159 @@
+"""Evaluate one model on a suite of test sets: locate audio, embed through the cache, score, diagnose."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import torch
+
+from dtu_audio import metrics
+from dtu_audio.datasets.manifest import Manifest
+from dtu_audio.errors import DtuError
+from dtu_audio.evaluation.diagnostics import order_accuracy, recall_changes
+from dtu_audio.evaluation.embedding_cache import EmbeddingCache
+from dtu_audio.evaluation.suites import TestSet
+
+
+class Embedder(Protocol):
+    """What the evaluation needs from a model (``RetrievalModel`` has both)."""
+
+    def embed_audio(self, paths_or_waveforms, batch_size: int = ...) -> torch.Tensor: ...
+
+    def embed_text(self, captions: list[str], batch_size: int = ...) -> torch.Tensor: ...
+
+
+class AudioLocator:
+    """Finds a clip by its manifest path, else by file name under the audio roots (searched recursively)."""
+
+    def __init__(self, roots: Sequence[Path]):
+        self.roots = [Path(r) for r in roots]
+        self._by_name: dict[str, Path] | None = None
+
+    def _index(self) -> dict[str, Path]:
+        if self._by_name is None:
+            self._by_name = {}
+            for root in self.roots:
+                for folder, _, names in os.walk(root):
+                    for name in names:
+                        self._by_name.setdefault(name, Path(folder) / name)
+        return self._by_name
+
+    def _find(self, audio: str, audio_id: str) -> Path | None:
+        candidates = [Path(audio)] + [root / name for root in self.roots for name in (audio_id, Path(audio).name)]
+        found = next((p for p in candidates if p.is_file()), None)
+        if found is None:
+            index = self._index()
+            found = index.get(audio_id) or index.get(Path(audio).name)
+        return found
+
+    def paths(self, manifest: Manifest, set_name: str) -> list[Path]:
+        """Audio path of every clip of ``manifest``; a one-line error names the missing ones."""
+        found = [self._find(e.audio, e.id) for e in manifest.entries]
+        missing = [e.id for e, p in zip(manifest.entries, found, strict=True) if p is None]
+        if missing:
+            where = " or ".join(str(r) for r in self.roots) or "the manifest's paths"
+            first = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+            raise DtuError(
+                f"test set {set_name}: {len(missing)} of {len(manifest)} audio files not found under {where}: "
+                f"{first} (pass --data-root DIR holding the audio)"
+            )
+        return found
+
+
+def _protocols(audio: torch.Tensor, captions: torch.Tensor, per_audio: int, device) -> dict:
+    scores = {"one_caption": metrics.retrieval_metrics(audio, captions[::per_audio], 1, device=device)}
+    if per_audio > 1:
+        scores = {"five_captions": metrics.retrieval_metrics(audio, captions, per_audio, device=device), **scores}
+    return scores
+
+
+def _check_same_clips(variant: TestSet, original: TestSet) -> None:
+    same = [e.id for e in variant.manifest.entries] == [e.id for e in original.manifest.entries]
+    if not same or variant.manifest.captions_per_audio != original.manifest.captions_per_audio:
+        raise DtuError(
+            f"test set {variant.name} ({variant.source}) must list the same clips in the same order, with as many "
+            f"captions each, as {original.name} ({original.source}); remove it to have it derived again"
+        )
+
+
+def evaluate_suite(
+    model: Embedder,
+    test_sets: Sequence[TestSet],
+    cache: EmbeddingCache,
+    locator: AudioLocator,
+    batch_size: int = 32,
+    bootstrap_samples: int = 1000,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+) -> dict:
+    """Metrics of every set, and for each variant its order accuracy and metric changes; plus timings."""
+    timing = {"audio_embedding_s": 0.0, "text_embedding_s": 0.0, "metrics_s": 0.0}
+    embedded: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+    results: dict[str, dict] = {}
+    for test_set in test_sets:
+        manifest = test_set.manifest
+        start = time.perf_counter()
+        audio = cache.audio(
+            locator.paths(manifest, test_set.name), lambda p: model.embed_audio(p, batch_size=batch_size)
+        )
+        timing["audio_embedding_s"] += time.perf_counter() - start
+        start = time.perf_counter()
+        captions = cache.text(manifest.captions, lambda c: model.embed_text(c, batch_size=batch_size))
+        timing["text_embedding_s"] += time.perf_counter() - start
+        embedded[test_set.name] = (audio, captions)
+
+        start = time.perf_counter()
+        entry = {
+            "kind": test_set.kind,
+            "source": test_set.source,
+            "clips": len(manifest),
+            "captions_per_audio": manifest.captions_per_audio,
+            **_protocols(audio, captions, manifest.captions_per_audio, device),
+        }
+        if test_set.variant_of is not None:
+            original = next((s for s in test_sets if s.name == test_set.variant_of), None)
+            if original is None:
+                raise DtuError(f"test set {test_set.name} alters {test_set.variant_of}, which is not in the suite")
+            entry.update(
+                _variant_diagnostics(
+                    test_set, original, embedded, results[original.name], entry, bootstrap_samples, seed
+                )
+            )
+        timing["metrics_s"] += time.perf_counter() - start
+        results[test_set.name] = entry
+    return {"sets": results, "timing": timing, "embeddings": {"computed": cache.computed, "reused": cache.reused}}
+
+
+def _variant_diagnostics(
+    variant: TestSet,
+    original: TestSet,
+    embedded: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    original_scores: dict,
+    variant_scores: dict,
+    bootstrap_samples: int,
+    seed: int,
+) -> dict:
+    _check_same_clips(variant, original)
+    audio, original_embeds = embedded[original.name]
+    _, altered_embeds = embedded[variant.name]
+    pairs = zip(original.manifest.captions, variant.manifest.captions, strict=True)
+    rows = torch.tensor([i for i, (a, b) in enumerate(pairs) if a != b], dtype=torch.long)
+    accuracy = order_accuracy(
+        audio,
+        original_embeds[rows],
+        altered_embeds[rows],
+        rows // variant.manifest.captions_per_audio,
+        bootstrap_samples=bootstrap_samples,
+        seed=seed,
+    )
+    protocols = [p for p in ("five_captions", "one_caption") if p in original_scores]
+    return {
+        "variant_of": original.name,
+        "alteration": variant.alteration,
+        "order_accuracy": accuracy,
+        "changes": {p: recall_changes(original_scores[p], variant_scores[p]) for p in protocols},
+    }

@@ -1,0 +1,1 @@
+"""The training loop of ``dtu train``: data, steps, schedule, checkpoints, run outputs."""

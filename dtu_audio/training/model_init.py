@@ -1,0 +1,32 @@
+"""The model a run starts from: fresh from the spec, then the ``train.init`` weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from dtu_audio.specs import RunSpec
+
+
+def init_weights_path(init: str) -> Path | None:
+    """``None`` for ``none``, the file itself when ``init`` is a file, else the cached weights of that name."""
+    if init.lower() == "none":
+        return None
+    if Path(init).is_file():
+        return Path(init)
+    from dtu_audio.weights import weight_path
+
+    return weight_path(init)
+
+
+def build_model(spec: RunSpec, init_path: Path | None) -> torch.nn.Module:
+    """``RetrievalModel.from_spec`` with the weights at ``init_path`` loaded (when given) and its tokenizer ready."""
+    from dtu_audio.encoders import RetrievalModel
+    from dtu_audio.encoders.checkpoint import load_checkpoint
+
+    model = RetrievalModel.from_spec(spec.model, spec.audio)
+    if init_path is not None:
+        load_checkpoint(model, init_path)
+    model.text_encoder.tokenizer  # noqa: B018 -- fail now, not after decoding the audio, if it is not cached
+    return model
