@@ -112,3 +112,16 @@ def test_invalid_saved_spec_fails_cleanly(tmp_path, model):
     torch.save({"model": model.state_dict(), "spec": {"model": {"embed_size": -1}}}, tmp_path / "s.pt")
     with pytest.raises(DtuError, match="invalid spec"):
         load_model(tmp_path / "s.pt")
+
+
+def test_uncached_weight_name_says_how_to_fetch_it():
+    with pytest.raises(DtuError, match="dtu fetch-weights wavcaps-pt"):
+        load_model("wavcaps-pt")
+
+
+def test_weight_cache_names_load(saved, model):
+    from dtu_audio.weights import import_file
+
+    import_file("dtu-finetuned/tiny", saved)
+    loaded = load_model("dtu-finetuned/tiny")
+    assert torch.equal(loaded.audio_proj[0].weight, model.audio_proj[0].weight)

@@ -168,3 +168,25 @@ def test_tiny_preset_builds_with_bert_tiny():
     model = dtu_audio.RetrievalModel.from_spec(spec.model, spec.audio)
     assert model.text_encoder.width == 128
     assert model.encode_tokens(torch.tensor([[101, 2000, 102]]), torch.ones(1, 3, dtype=torch.long)).shape == (1, 32)
+
+
+def test_clips_shorter_than_a_window_are_padded(model):
+    assert model.embed_audio([np.ones(100, dtype=np.float32)]).shape == (1, 32)
+
+
+def test_load_pretrained_reads_the_folders_weights(tmp_path):
+    folder = write_tiny_text_encoder(tmp_path / "enc")
+    encoder = TextEncoder(str(folder))  # no weights in the folder yet: fresh ones
+    write_tiny_text_encoder(folder, with_weights=True)
+    encoder.load_pretrained()
+    from transformers import AutoModel
+
+    saved = AutoModel.from_pretrained(folder, add_pooling_layer=False)
+    assert torch.equal(encoder.text_encoder.embeddings.word_embeddings.weight, saved.embeddings.word_embeddings.weight)
+
+
+def test_known_encoder_without_cached_tokenizer_fails_cleanly():
+    spec = load_spec("tiny")
+    model = dtu_audio.RetrievalModel.from_spec(spec.model, spec.audio)
+    with pytest.raises(DtuError, match="bert-tiny"):
+        model.encode_text(["a dog barks"])

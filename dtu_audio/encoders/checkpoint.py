@@ -66,9 +66,13 @@ def checkpoint_state(ckpt: dict[str, Any]) -> tuple[dict[str, torch.Tensor], boo
     return state, True
 
 
-def _listing(names: list[str]) -> str:
+def _listing(names: list[str], kind: str) -> str:
     more = f", ... {len(names) - _SHOWN} more" if len(names) > _SHOWN else ""
-    return f"{len(names)} " + "{}" + f" ({', '.join(names[:_SHOWN])}{more})"
+    return f"{len(names)} {kind} ({', '.join(names[:_SHOWN])}{more})"
+
+
+def _shape(value: Any) -> str:
+    return str(list(value.shape)) if isinstance(value, torch.Tensor) else type(value).__name__
 
 
 def load_state(model: RetrievalModel, state: dict[str, torch.Tensor], audio_only: bool, label: str) -> None:
@@ -81,15 +85,12 @@ def load_state(model: RetrievalModel, state: dict[str, torch.Tensor], audio_only
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
     wrong = [
-        f"{k}: {list(state[k].shape)} in the file, {list(v.shape)} in the model"
+        f"{k}: {_shape(state[k])} in the file, {_shape(v)} in the model"
         for k, v in expected.items()
-        if k in state and state[k].shape != v.shape
+        if k in state and _shape(state[k]) != _shape(v)
     ]
-    problems = [
-        _listing(names).format(kind)
-        for names, kind in ((missing, "missing"), (unexpected, "unexpected"), (wrong, "mis-shaped"))
-        if names
-    ]
+    listed = (("missing", missing), ("unexpected", unexpected), ("mis-shaped", wrong))
+    problems = [_listing(names, kind) for kind, names in listed if names]
     if problems:
         raise DtuError(
             f"checkpoint {label} does not fit the model: {'; '.join(problems)}; "
@@ -123,8 +124,7 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu") -> 
     Our checkpoints rebuild the architecture of their saved spec; the paper's use the paper's.
     """
     path = Path(name_or_path)
-    looks_like_path = path.suffix in _CHECKPOINT_SUFFIXES or len(path.parts) > 1
-    if not path.exists() and not looks_like_path:
+    if not path.exists() and path.suffix not in _CHECKPOINT_SUFFIXES:
         from dtu_audio.weights import weight_path
 
         path = Path(weight_path(str(name_or_path)))

@@ -79,6 +79,5 @@ class LogMel(nn.Module):
                 pad_mode="reflect",
                 return_complex=True,
             )
-            power = torch.view_as_real(spectrum).pow(2).sum(-1)
-            mel = torch.matmul(power.transpose(1, 2), self.mel_filters)
+            mel = torch.matmul(spectrum.abs().square_().transpose(1, 2), self.mel_filters)
             return (10.0 * torch.log10(mel.clamp(min=self.amin))).unsqueeze(1)

@@ -95,7 +95,10 @@ class RetrievalModel(nn.Module):
             waveform = np.asarray(item.detach().cpu() if isinstance(item, Tensor) else item, dtype=np.float32)
             if waveform.ndim != 1 or waveform.size == 0:
                 raise DtuError(f"waveforms must be non-empty 1-D arrays of samples, got shape {waveform.shape}")
-        return crop_or_pad(waveform, self.audio_spec.max_samples)
+        waveform = crop_or_pad(waveform, self.audio_spec.max_samples)
+        if waveform.shape[-1] < self.audio_spec.n_fft:  # the STFT's reflect padding needs n_fft / 2 samples
+            waveform = crop_or_pad(waveform, self.audio_spec.n_fft, pad=True)
+        return waveform
 
     def _inference(self, bf16: bool):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16)
@@ -104,7 +107,8 @@ class RetrievalModel(nn.Module):
         """Embed audio files or waveforms (at the spec's rate) in eval mode; a CPU float tensor ``[N, embed_size]``.
 
         Files are decoded, mixed to mono and resampled; clips longer than ``audio.max_clip_seconds``
-        are cropped from the start; a batch is zero-padded to its longest clip, as the original's loader.
+        are cropped from the start; a batch is zero-padded to its longest clip, as the original's loader
+        (and clips shorter than one STFT window to that window).
         """
         was_training = self.training
         self.eval()

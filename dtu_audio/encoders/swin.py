@@ -72,21 +72,25 @@ class WindowAttention(nn.Module):
         return bias.view(tokens, tokens, self.num_heads).permute(2, 0, 1)
 
     def forward(self, windows: Tensor, mask: Tensor | None = None) -> Tensor:
-        """``windows``: ``[B, nW, N, C]``; ``mask``: additive ``[nW, N, N]`` or None."""
+        """``windows``: ``[B, nW, N, C]``; ``mask``: additive ``[nW, N, N]`` or None.
+
+        The bias reaches the attention kernel as a stride-0 view over the batch: ``[heads, N, N]``
+        per window, or with a shift mask, ``[nW * heads, N, N]`` per clip (windows folded into heads).
+        """
         b, nw, n, c = windows.shape
-        qkv = self.qkv(windows).view(b * nw, n, 3, self.num_heads, c // self.num_heads)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each [B * nW, heads, N, head_dim]
-        bias = self.position_bias().to(q.dtype)
+        heads = self.num_heads
+        qkv = self.qkv(windows).view(b, nw, n, 3, heads, c // heads).permute(3, 0, 1, 4, 2, 5)
+        bias = self.position_bias().to(qkv.dtype)
         if mask is None:
-            bias = bias.expand(b * nw, -1, -1, -1)  # a stride-0 view: the fast CPU kernels take it as is
+            q, k, v = qkv.reshape(3, b * nw, heads, n, c // heads).unbind(0)
+            bias = bias.expand(b * nw, -1, -1, -1)
         else:
-            bias = (
-                (bias.unsqueeze(0) + mask.to(q.dtype).unsqueeze(1)).expand(b, -1, -1, -1, -1).reshape(b * nw, -1, n, n)
-            )
+            q, k, v = qkv.reshape(3, b, nw * heads, n, c // heads).unbind(0)
+            bias = (bias + mask.to(qkv.dtype).unsqueeze(1)).reshape(nw * heads, n, n).expand(b, -1, -1, -1)
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=bias, dropout_p=self.attn_drop if self.training else 0.0
         )
-        return self.proj(out.transpose(1, 2).reshape(b, nw, n, c))
+        return self.proj(out.view(b, nw, heads, n, -1).transpose(2, 3).reshape(b, nw, n, c))
 
 
 class SwinBlock(nn.Module):

@@ -76,6 +76,10 @@ def canonical_text_encoder(name: str) -> str:
     return TEXT_ENCODER_ALIASES.get(name, name)
 
 
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
 def _model_kwargs(config) -> dict[str, Any]:
     return {"add_pooling_layer": False} if config.model_type in ("bert", "roberta") else {}
 
@@ -105,25 +109,28 @@ class TextEncoder(nn.Module):
             self.text_encoder = AutoModel.from_config(config, **_model_kwargs(config))
         else:
             self._folder = Path(source) if Path(source).is_dir() else _weight_cache_folder(source)
-            self.text_encoder = self._from_folder(self._folder, load_weights=True)
+            self.text_encoder = self._from_folder(self._folder)
         self._tokenizer = None
 
     @staticmethod
-    def _from_folder(folder: Path, load_weights: bool) -> nn.Module:
+    def _from_folder(folder: Path) -> nn.Module:
         try:
             config = AutoConfig.from_pretrained(folder)
         except (OSError, ValueError) as err:
-            raise DtuError(f"text encoder folder {folder} has no usable config.json: {err}") from None
+            raise DtuError(f"text encoder folder {folder} has no usable config.json: {_first_line(err)}") from None
         kwargs = _model_kwargs(config)
-        if load_weights and any((folder / name).is_file() for name in _WEIGHT_FILES):
-            verbosity = hf_logging.get_verbosity()
+        if any((folder / name).is_file() for name in _WEIGHT_FILES):
+            verbosity, progress = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
             hf_logging.set_verbosity_error()  # the pooler of sentence encoders is expected to stay unused
+            hf_logging.disable_progress_bar()
             try:
                 return AutoModel.from_pretrained(folder, config=config, **kwargs)
             except (OSError, ValueError, RuntimeError) as err:
-                raise DtuError(f"cannot load the text encoder weights in {folder}: {err}") from None
+                raise DtuError(f"cannot load the text encoder weights in {folder}: {_first_line(err)}") from None
             finally:
                 hf_logging.set_verbosity(verbosity)
+                if progress:
+                    hf_logging.enable_progress_bar()
         return AutoModel.from_config(config, **kwargs)
 
     @property
@@ -145,7 +152,9 @@ class TextEncoder(nn.Module):
             try:
                 self._tokenizer = AutoTokenizer.from_pretrained(self.folder)
             except (OSError, ValueError) as err:
-                raise DtuError(f"cannot load the tokenizer of {self.source} from {self.folder}: {err}") from None
+                raise DtuError(
+                    f"cannot load the tokenizer of {self.source} from {self.folder}: {_first_line(err)}"
+                ) from None
         return self._tokenizer
 
     @tokenizer.setter
@@ -154,7 +163,7 @@ class TextEncoder(nn.Module):
 
     def load_pretrained(self) -> None:
         """Replace the weights by the pretrained ones of :attr:`folder` (the weight cache for known names)."""
-        loaded = self._from_folder(self.folder, load_weights=True)
+        loaded = self._from_folder(self.folder)
         self.text_encoder.load_state_dict(loaded.state_dict())
 
     def tokenize(self, captions: list[str]) -> dict[str, Tensor]:
