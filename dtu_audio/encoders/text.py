@@ -103,7 +103,9 @@ class TextEncoder(nn.Module):
         self.source = canonical_text_encoder(source)
         self.max_length = max_length
         self._folder: Path | None = None
-        if self.source in KNOWN_TEXT_ENCODERS and not Path(source).is_dir():
+        #: True while the weights are the architecture's fresh ones (a known name built from its config).
+        self.fresh = self.source in KNOWN_TEXT_ENCODERS and not Path(source).is_dir()
+        if self.fresh:
             config_class, settings = KNOWN_TEXT_ENCODERS[self.source]
             config = config_class(**settings)
             self.text_encoder = AutoModel.from_config(config, **_model_kwargs(config))
@@ -165,6 +167,7 @@ class TextEncoder(nn.Module):
         """Replace the weights by the pretrained ones of :attr:`folder` (the weight cache for known names)."""
         loaded = self._from_folder(self.folder)
         self.text_encoder.load_state_dict(loaded.state_dict())
+        self.fresh = False
 
     def tokenize(self, captions: list[str]) -> dict[str, Tensor]:
         """Preprocess and tokenise captions: padding to the longest, truncation at ``max_length``."""

@@ -21,12 +21,21 @@ def init_weights_path(init: str) -> Path | None:
 
 
 def build_model(spec: RunSpec, init_path: Path | None) -> torch.nn.Module:
-    """``RetrievalModel.from_spec`` with the weights at ``init_path`` loaded (when given) and its tokenizer ready."""
+    """``RetrievalModel.from_spec`` with the weights at ``init_path`` loaded (when given) and its tokenizer ready.
+
+    A text encoder the init weights do not cover (``--init none``, an AudioSet ``HTSAT.ckpt``) starts
+    from its pretrained weights, as the original does.
+    """
     from dtu_audio.encoders import RetrievalModel
-    from dtu_audio.encoders.checkpoint import load_checkpoint
+    from dtu_audio.encoders.checkpoint import checkpoint_state, load_state, read_checkpoint
 
     model = RetrievalModel.from_spec(spec.model, spec.audio)
+    text_covered = False
     if init_path is not None:
-        load_checkpoint(model, init_path)
+        state, audio_only = checkpoint_state(read_checkpoint(init_path))
+        load_state(model, state, audio_only, str(init_path))
+        text_covered = not audio_only
+    if model.text_encoder.fresh and not text_covered:
+        model.text_encoder.load_pretrained()
     model.text_encoder.tokenizer  # noqa: B018 -- fail now, not after decoding the audio, if it is not cached
     return model
