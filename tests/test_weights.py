@@ -26,6 +26,7 @@ WAVCAPS = registry.KNOWN["wavcaps-pt"].drive_id
 HTSAT = registry.KNOWN["htsat-audioset"].drive_id
 FOLDER = registry.KNOWN["dtu-finetuned"].drive_id
 BERT = registry.KNOWN["bert-base-uncased"]
+BERT_FILES = (*BERT.hf_files, *BERT.hf_optional_files, "model.safetensors")
 
 
 def checkpoint_bytes(key: str, values: int = 1000) -> bytes:
@@ -46,7 +47,11 @@ def net(monkeypatch):
     fake.drive_files["a" * 33] = ("audiocaps_lambda10.pt", checkpoint_bytes("model", 10))
     fake.drive_files["b" * 33] = ("clotho_lambda10.pt", checkpoint_bytes("model", 20))
     fake.folders[FOLDER] = ("DTU checkpoints", ["a" * 33, "b" * 33])
-    fake.hub_repos[BERT.hf_repo] = {name: f"{name} of bert".encode() for name in (*BERT.hf_files, "tf_model.h5")}
+    fake.hub_repos[BERT.hf_repo] = {
+        name: f"{name} of bert".encode() for name in (*BERT_FILES, "pytorch_model.bin", "tf_model.h5")
+    }
+    fake.hub_repos[BERT.hf_repo]["config.json"] = b'{"model_type": "bert"}\n'
+
     fake.start()
     for key, value in fake.env().items():
         monkeypatch.setenv(key, value)
@@ -229,7 +234,7 @@ def test_cli_default_fetch_uses_gdown_and_the_hub_then_works_offline(net):
     assert result.returncode == 0, result.stderr
     assert "wavcaps-pt: downloaded" in result.stdout and "bert-base-uncased: downloaded" in result.stdout
     bert = weight_path("bert-base-uncased")
-    assert sorted(p.name for p in bert.iterdir() if p.is_file()) == sorted(BERT.hf_files)
+    assert sorted(p.name for p in bert.iterdir() if p.is_file()) == sorted(BERT_FILES)
     assert (bert / "vocab.txt").read_bytes() == b"vocab.txt of bert"
     assert net.seen("127.0.0.1", f"/{BERT.hf_repo}/resolve/")
     record = json.loads(WeightCache().manifest_path.read_text())["entries"]["bert-base-uncased"]

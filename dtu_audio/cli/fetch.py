@@ -32,7 +32,8 @@ def _size(num: int | None) -> str:
 def _list_table(cache: WeightCache) -> Table:
     manifest = cache.read_manifest()
     table = Table(title=f"weights in {cache.root}", title_justify="left")
-    for column in ("name", "source", "size", "sha256", "cached"):
+    table.add_column("name", no_wrap=True)
+    for column in ("aliases", "source", "size", "sha256", "cached"):
         table.add_column(column, overflow="fold")
     names = list(KNOWN) + sorted(name for name in manifest if name not in KNOWN and folder_of(name) is not None)
     for name in names:
@@ -46,7 +47,8 @@ def _list_table(cache: WeightCache) -> Table:
         if name in KNOWN and KNOWN[name].source == "drive-folder":
             files = sum(folder_of(child) == KNOWN[name] and cache.cached(child) is not None for child in manifest)
             cached = f"{files} files" if files else "no"
-        table.add_row(name, source, _size(size), (sha or "?")[:16], cached)
+        aliases = ", ".join(KNOWN[name].aliases) if name in KNOWN else ""
+        table.add_row(name, aliases, source, _size(size), (sha or "?")[:16], cached)
     return table
 
 
@@ -58,7 +60,9 @@ def _registry_source(entry: WeightEntry) -> str:
 
 def fetch_weights(
     names: list[str] | None = typer.Argument(
-        None, help=f"Weights to fetch (default: {' '.join(DEFAULT_NAMES)}). See --list.", show_default=False
+        None,
+        help=f"Weights to fetch, by name or alias (default: {' '.join(DEFAULT_NAMES)}). See --list.",
+        show_default=False,
     ),
     list_: bool = typer.Option(False, "--list", help="Show every known entry, its size, checksum and cache state."),
     import_: bool = typer.Option(

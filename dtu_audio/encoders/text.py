@@ -13,6 +13,7 @@ from transformers import AutoConfig, AutoModel, AutoTokenizer, BertConfig, Disti
 from transformers import logging as hf_logging
 
 from dtu_audio.errors import DtuError
+from dtu_audio.weights.registry import ALIASES
 
 _ROBERTA = {
     "vocab_size": 50265,
@@ -48,17 +49,8 @@ KNOWN_TEXT_ENCODERS: dict[str, tuple[type, dict[str, Any]]] = {
     "distilbert-base-uncased": (DistilBertConfig, {}),
 }
 
-#: Short names accepted for the known encoders.
-TEXT_ENCODER_ALIASES = {
-    "bert-base": "bert-base-uncased",
-    "bert-tiny": "prajjwal1/bert-tiny",
-    "bert-mini": "prajjwal1/bert-mini",
-    "bert-small": "prajjwal1/bert-small",
-    "bert-medium": "prajjwal1/bert-medium",
-    "bert-large": "bert-large-uncased",
-    "distilbert": "distilbert-base-uncased",
-    "distilroberta": "distilroberta-base",
-}
+#: Short names accepted for the known encoders (the weight registry's aliases).
+TEXT_ENCODER_ALIASES = ALIASES
 
 _SPACE_BEFORE_PUNCTUATION = re.compile(r'\s([,.!?;:"](?:\s|$))')
 _PUNCTUATION = re.compile(r'[(,.!?;:|*")]')

@@ -13,7 +13,14 @@ from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso, sha256_fi
 from dtu_audio.weights.checkpoint_check import check_checkpoint
 from dtu_audio.weights.drive import Progress, download_drive_file, list_drive_folder
 from dtu_audio.weights.hub import download_hub_folder
-from dtu_audio.weights.registry import WeightEntry, child_entry, folder_of, get_entry, recovery_hint
+from dtu_audio.weights.registry import (
+    WeightEntry,
+    canonical_name,
+    child_entry,
+    folder_of,
+    get_entry,
+    recovery_hint,
+)
 
 ProgressFactory = Callable[[WeightEntry], Progress | None]
 
@@ -162,10 +169,11 @@ def _check_import(entry: WeightEntry, file: Path) -> None:
 
 
 def weight_path(name: str, cache_dir: str | os.PathLike | None = None) -> Path:
-    """The cached file of weights ``name`` (a local folder for text encoders).
+    """The cached file of weights ``name`` or its alias (a local folder for text encoders).
 
     Raises a ``DtuError`` naming the ``dtu fetch-weights`` call to run when it is not cached.
     """
+    name = canonical_name(name)
     cache = WeightCache(cache_dir)
     found = cache.cached(name)
     if found is not None:

@@ -24,7 +24,16 @@ class WeightEntry:
     filename: str | None = None
     hf_repo: str | None = None
     hf_revision: str = "main"
+    #: Files the hub repository must hold; all are fetched.
     hf_files: tuple[str, ...] = ()
+    #: Files fetched when the repository holds them.
+    hf_optional_files: tuple[str, ...] = ()
+    #: Weights files in order of preference: the first one the repository holds is fetched, only that one.
+    hf_weight_files: tuple[str, ...] = ()
+    #: Written into a fetched config.json that lacks ``model_type``, so that transformers can read the folder.
+    hf_model_type: str | None = None
+    #: Short names accepted for this entry.
+    aliases: tuple[str, ...] = ()
     checkpoint_key: str | None = None
     size: int | None = None
     sha256: str | None = None
@@ -39,13 +48,42 @@ class WeightEntry:
         return f"https://huggingface.co/{self.hf_repo}"
 
 
-_BERT_FILES = (
-    "config.json",
-    "vocab.txt",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "model.safetensors",
+_TOKENIZER_FILES = {"bert": ("vocab.txt",), "distilbert": ("vocab.txt",), "roberta": ("vocab.json", "merges.txt")}
+_OPTIONAL_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
+HF_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def _text_encoder(name: str, repo: str, model_type: str, label: str, aliases: tuple[str, ...] = ()) -> WeightEntry:
+    """A text encoder on the hub: its config and tokenizer files, and one weights file."""
+    return WeightEntry(
+        name=name,
+        source="hf",
+        description=f"{label} text encoder and tokenizer (Hugging Face {repo})",
+        hf_repo=repo,
+        hf_files=("config.json", *_TOKENIZER_FILES[model_type]),
+        hf_optional_files=_OPTIONAL_TOKENIZER_FILES,
+        hf_weight_files=HF_WEIGHT_FILES,
+        hf_model_type=model_type,
+        aliases=aliases,
+    )
+
+
+# Every text encoder of dtu_audio.encoders.text.KNOWN_TEXT_ENCODERS, under the name it passes to weight_path.
+_TEXT_ENCODERS = (
+    _text_encoder("bert-base-uncased", "google-bert/bert-base-uncased", "bert", "BERT", ("bert-base",)),
+    _text_encoder("prajjwal1/bert-tiny", "prajjwal1/bert-tiny", "bert", "BERT-tiny", ("bert-tiny",)),
+    _text_encoder("prajjwal1/bert-mini", "prajjwal1/bert-mini", "bert", "BERT-mini", ("bert-mini",)),
+    _text_encoder("prajjwal1/bert-small", "prajjwal1/bert-small", "bert", "BERT-small", ("bert-small",)),
+    _text_encoder("prajjwal1/bert-medium", "prajjwal1/bert-medium", "bert", "BERT-medium", ("bert-medium",)),
+    _text_encoder("bert-large-uncased", "google-bert/bert-large-uncased", "bert", "BERT-large", ("bert-large",)),
+    _text_encoder("roberta-base", "FacebookAI/roberta-base", "roberta", "RoBERTa"),
+    _text_encoder("roberta-large", "FacebookAI/roberta-large", "roberta", "RoBERTa-large"),
+    _text_encoder(
+        "distilroberta-base", "distilbert/distilroberta-base", "roberta", "DistilRoBERTa", ("distilroberta",)
+    ),
+    _text_encoder(
+        "distilbert-base-uncased", "distilbert/distilbert-base-uncased", "distilbert", "DistilBERT", ("distilbert",)
+    ),
 )
 
 KNOWN: dict[str, WeightEntry] = {
@@ -74,15 +112,12 @@ KNOWN: dict[str, WeightEntry] = {
             drive_id="124fyrR7gVKyQgj7CO6aO-55_tUB9jXlV",
             checkpoint_key="model",
         ),
-        WeightEntry(
-            name="bert-base-uncased",
-            source="hf",
-            description="BERT text encoder and tokenizer (Hugging Face google-bert/bert-base-uncased)",
-            hf_repo="google-bert/bert-base-uncased",
-            hf_files=_BERT_FILES,
-        ),
+        *_TEXT_ENCODERS,
     )
 }
+
+#: Short names of entries (``bert-tiny``), each to its registry name (``prajjwal1/bert-tiny``).
+ALIASES: dict[str, str] = {alias: entry.name for entry in KNOWN.values() for alias in entry.aliases}
 
 # What `dtu fetch-weights` without names fetches: the paper fine-tunes the WavCaps model,
 # whose text side needs the BERT tokenizer and configuration.
@@ -102,8 +137,18 @@ def recovery_hint(entry: WeightEntry) -> str:
     )
 
 
+def canonical_name(name: str) -> str:
+    """The registry name of an alias (``bert-tiny`` -> ``prajjwal1/bert-tiny``); other names unchanged."""
+    return ALIASES.get(name, name)
+
+
 def folder_of(name: str) -> WeightEntry | None:
-    """The Drive-folder entry a name such as ``dtu-finetuned/<stem>`` belongs to, if any."""
+    """The Drive-folder entry a name such as ``dtu-finetuned/<stem>`` belongs to, if any.
+
+    Registry names that hold a ``/`` themselves (``prajjwal1/bert-tiny``) belong to no folder.
+    """
+    if canonical_name(name) in KNOWN:
+        return None
     head, sep, _ = name.partition("/")
     entry = KNOWN.get(head)
     return entry if sep and entry is not None and entry.source == "drive-folder" else None
@@ -123,7 +168,7 @@ def child_entry(folder: WeightEntry, drive_id: str, filename: str) -> WeightEntr
 
 
 def get_entry(name: str) -> WeightEntry:
-    """The registry entry called ``name``; a ``DtuError`` listing the known names otherwise."""
-    if name in KNOWN:
-        return KNOWN[name]
+    """The registry entry called ``name`` (or one of its aliases); a ``DtuError`` listing the known names otherwise."""
+    if canonical_name(name) in KNOWN:
+        return KNOWN[canonical_name(name)]
     raise DtuError(f"unknown weights {name!r}; known: {', '.join(KNOWN)} (see: dtu fetch-weights --list)")
