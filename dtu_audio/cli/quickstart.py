@@ -27,7 +27,7 @@ def quickstart(
         if not (out / "results.json").exists() and not (out / "syncaps").exists():
             raise DtuError(f"{out} does not look like a quickstart folder; not deleting it")
         shutil.rmtree(out)
-    console = Console()
+    console = Console(log_path=False)
     results = run_quickstart(out, clips, epochs, seed, workers, console)
     console.rule("lambda 0 (plain contrastive) vs lambda 10 (with the temporal loss)")
     print_comparison(results, out, console)

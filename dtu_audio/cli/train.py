@@ -77,7 +77,7 @@ def train(
             "train.skip_bad_audio": skip_bad_audio or None,
         }
     ) + list(set_)
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, log_path=False)
     if resume is not None:
         run_dir, checkpoint = _resume_target(resume)
         spec = load_spec(run_dir / run_outputs.SPEC, overrides)
