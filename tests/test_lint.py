@@ -7,6 +7,7 @@ from conftest import REPO_ROOT
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed (pip install -e '.[test]')")
-def test_ruff_is_clean():
-    result = subprocess.run(["ruff", "check", str(REPO_ROOT)], capture_output=True, text=True)
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
+def test_ruff_is_clean(command):
+    result = subprocess.run(["ruff", *command, str(REPO_ROOT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
