@@ -60,7 +60,8 @@ def choose_text_encoder(out: Path, captions: list[str]) -> TextEncoderChoice:
 def build_dataset(out: Path, num_clips: int, seed: int, sample_rate: int, workers: int, console: Console) -> Path:
     """Synthesize the sources and render a SynCaps-style set from them; returns the data folder."""
     sources = write_synth_sources(out / "sources", clips_per_class=5, seed=seed, sample_rate=sample_rate)
-    recipe = plan_new_set(sources, PlanOptions(seed=seed, num_clips=num_clips, sample_rate=sample_rate))
+    options = PlanOptions(seed=seed, num_clips=num_clips, test_fraction=0.2, sample_rate=sample_rate)
+    recipe = plan_new_set(sources, options)
     descriptions = {category: description for category, (description, _) in SYNTH_CLASSES.items()}
     data = out / "syncaps"
     generate(recipe, descriptions, sources, data, workers=workers, console=console)
