@@ -14,7 +14,7 @@ from dtu_audio.quickstart import print_comparison, run_quickstart
 
 def quickstart(
     out: Path = typer.Option(Path("dtu-quickstart"), "--out", help="Folder for the data, runs and results."),
-    clips: int = typer.Option(600, "--clips", help="Clips in the synthesized set (train/val/test 70/10/20)."),
+    clips: int = typer.Option(800, "--clips", help="Clips in the synthesized set (train/val/test 70/10/20)."),
     epochs: int | None = typer.Option(None, "--epochs", help="Training epochs (default: the quickstart preset's)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the data and of training."),
     workers: int = typer.Option(2, "--workers", help="Processes rendering the audio."),
