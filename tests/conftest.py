@@ -35,3 +35,22 @@ def parity(shared: Path) -> Path:
 def _isolated_weight_cache(tmp_path_factory, monkeypatch):
     """Every test gets its own empty weight cache, never the user's."""
     monkeypatch.setenv("DTU_HOME", str(tmp_path_factory.mktemp("dtu_home")))
+
+
+@pytest.fixture
+def spec(tmp_path):
+    """The ``tiny`` run spec with its own small text encoder (tests/tiny.py)."""
+    from tiny import tiny_spec
+
+    return tiny_spec(tmp_path)
+
+
+@pytest.fixture
+def model(spec):
+    """A freshly built tiny retrieval model in eval mode, seeded."""
+    import torch
+
+    import dtu_audio
+
+    torch.manual_seed(0)
+    return dtu_audio.RetrievalModel.from_spec(spec.model, spec.audio).eval()

@@ -5,22 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from tiny import tiny_spec
 
 import dtu_audio
 from dtu_audio.encoders import load_checkpoint, load_model, save_checkpoint
 from dtu_audio.errors import DtuError
-
-
-@pytest.fixture
-def spec(tmp_path):
-    return tiny_spec(tmp_path)
-
-
-@pytest.fixture
-def model(spec):
-    torch.manual_seed(0)
-    return dtu_audio.RetrievalModel.from_spec(spec.model, spec.audio).eval()
 
 
 @pytest.fixture

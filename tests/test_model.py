@@ -17,17 +17,6 @@ from dtu_audio.specs import load_spec
 SR = 32000
 
 
-@pytest.fixture
-def spec(tmp_path):
-    return tiny_spec(tmp_path)
-
-
-@pytest.fixture
-def model(spec):
-    torch.manual_seed(0)
-    return dtu_audio.RetrievalModel.from_spec(spec.model, spec.audio).eval()
-
-
 def _noise(seconds: float, seed: int = 0, channels: int | None = None) -> np.ndarray:
     shape = (round(seconds * SR),) if channels is None else (round(seconds * SR), channels)
     return (0.1 * np.random.default_rng(seed).standard_normal(shape)).astype(np.float32)
