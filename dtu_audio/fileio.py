@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from dtu_audio.errors import DtuError
+
 
 def _current_umask() -> int:
     mask = os.umask(0)
@@ -47,3 +49,14 @@ def write_json(target: str | os.PathLike, obj: Any, indent: int | None = 2) -> N
     with atomic_open(target, "w", encoding="utf-8") as handle:
         json.dump(obj, handle, indent=indent, ensure_ascii=False)
         handle.write("\n")
+
+
+def read_json(path: str | os.PathLike, what: str) -> Any:
+    """Parse the JSON file ``path``; a missing or malformed file is a one-line error naming ``what`` it is."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DtuError(f"{what} {path} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DtuError(f"{what} {path} is not valid JSON ({err})") from None

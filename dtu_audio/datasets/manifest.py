@@ -8,13 +8,12 @@ or ``caption_1`` .. ``caption_5`` (5 captions).
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dtu_audio.errors import DtuError
-from dtu_audio.fileio import write_json
+from dtu_audio.fileio import read_json, write_json
 
 ALLOWED_CAPTIONS_PER_AUDIO = (1, 5)
 _NOT_EXTRA = {"id", "audio", "duration", "caption", *(f"caption_{k}" for k in range(1, 6))}
@@ -105,14 +104,7 @@ def parse_manifest(obj: object, source: str = "<memory>") -> Manifest:
 
 def read_manifest(path: str | Path) -> Manifest:
     """Read and validate a manifest file."""
-    path = Path(path)
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DtuError(f"manifest {path} does not exist") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise _fail(str(path), f"not valid JSON ({err})") from None
-    return parse_manifest(obj, str(path))
+    return parse_manifest(read_json(path, "manifest"), str(path))
 
 
 def manifest_to_json(manifest: Manifest) -> dict:

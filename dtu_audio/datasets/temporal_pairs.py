@@ -8,12 +8,12 @@ is left out of the temporal loss.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from dtu_audio.errors import DtuError
+from dtu_audio.fileio import read_json
 
 PAIRS_PER_SIDE = 2
 PosNeg = tuple[list[str], list[str]]
@@ -21,13 +21,7 @@ PosNeg = tuple[list[str], list[str]]
 
 def read_pos_neg_json(path: str | Path) -> dict[str, PosNeg]:
     """Read the paper's positives/negatives JSON: audio id -> (positives, negatives)."""
-    path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DtuError(f"positives/negatives JSON {path} does not exist") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DtuError(f"positives/negatives JSON {path} is not valid JSON ({err})") from None
+    raw = read_json(path, "positives/negatives JSON")
     if not isinstance(raw, dict):
         raise DtuError(f"positives/negatives JSON {path} must map audio ids to {{positive, negative}}")
     table = {}

@@ -11,12 +11,11 @@ generated set can be replayed exactly.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dtu_audio.errors import DtuError
-from dtu_audio.fileio import write_json
+from dtu_audio.fileio import read_json, write_json
 from dtu_audio.syncaps.captions import CONNECTIVES, coordinator, events_of
 from dtu_audio.syncaps.transforms import TRANSFORMS, TransformRanges
 
@@ -83,17 +82,11 @@ def clip_seed(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
 
 
+_RECIPE = "SynCaps recipe file"
+
+
 def _fail(source: Path, message: str) -> DtuError:
     return DtuError(f"SynCaps recipe {source}: {message}")
-
-
-def _read_json(path: Path) -> object:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DtuError(f"SynCaps recipe file {path} does not exist") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise _fail(path, f"not valid JSON ({err})") from None
 
 
 def validate_clip(clip: ClipPlan, source: Path) -> ClipPlan:
@@ -152,8 +145,8 @@ def read_authors_recipe(folder: Path) -> tuple[Recipe, dict[str, str]]:
     missing = [p.name for p in paths.values() if not p.is_file()]
     if missing:
         raise DtuError(f"SynCaps recipe folder {folder} lacks {', '.join(missing)}")
-    train_val, test = _read_json(paths["train_val"]), _read_json(paths["test"])
-    val_manifest, descriptions = _read_json(paths["val_manifest"]), _read_json(paths["descriptions"])
+    train_val, test = read_json(paths["train_val"], _RECIPE), read_json(paths["test"], _RECIPE)
+    val_manifest, descriptions = read_json(paths["val_manifest"], _RECIPE), read_json(paths["descriptions"], _RECIPE)
     for path, obj in ((paths["train_val"], train_val), (paths["test"], test), (paths["descriptions"], descriptions)):
         if not isinstance(obj, dict):
             raise _fail(path, "expected a JSON object")
@@ -187,7 +180,7 @@ def write_recipe(recipe: Recipe, descriptions: dict[str, str], path: Path) -> No
 
 def read_dtu_recipe(path: Path) -> tuple[Recipe, dict[str, str]]:
     """Read a ``recipe.json`` written by ``dtu syncaps generate``."""
-    obj = _read_json(path)
+    obj = read_json(path, _RECIPE)
     if not isinstance(obj, dict) or obj.get("format") != RECIPE_FORMAT:
         raise _fail(path, f'not a dtu SynCaps recipe (no "format": "{RECIPE_FORMAT}")')
     try:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from dtu_audio.errors import DtuError
+from dtu_audio.fileio import read_json
 
 SOURCES_CSV = "sources.csv"
 DESCRIPTIONS_JSON = "descriptions.json"
@@ -59,12 +59,7 @@ def _fold_of(filename: str) -> int:
 
 def read_descriptions(path: Path) -> dict[str, str]:
     """A category -> description JSON object."""
-    try:
-        obj = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DtuError(f"descriptions file {path} does not exist") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DtuError(f"descriptions file {path} is not valid JSON ({err})") from None
+    obj = read_json(path, "descriptions file")
     if not isinstance(obj, dict) or not all(isinstance(v, str) and v.strip() for v in obj.values()):
         raise DtuError(f"descriptions file {path} must map each category to a non-empty description")
     return obj
