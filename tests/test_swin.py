@@ -1,11 +1,13 @@
-"""Swin parts against their plain definitions: window order, shift masks, attention with bias and mask."""
+"""Swin parts against their plain definitions: window order, shift masks, attention, stages as the original runs them."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from dtu_audio.encoders.swin import (
     SHIFT_MASK_VALUE,
+    SwinStage,
     WindowAttention,
     shifted_window_mask,
     window_order,
@@ -40,3 +42,38 @@ def test_attention_equals_explicit_softmax_with_bias_and_mask():
     expected = attention.proj((scores.softmax(-1) @ v).transpose(2, 3).reshape(3, 4, 16, 8))
     with torch.no_grad():
         assert torch.allclose(attention(windows, mask), expected, atol=1e-5)
+
+
+def _original_stage(stage: SwinStage, x: torch.Tensor) -> torch.Tensor:
+    """The original's stage: roll, partition, attend, reverse and roll back in every block; merge by slicing."""
+    for block in stage.blocks:
+        height, width = block.resolution
+        b, _, c = x.shape
+        shifted = torch.roll(block.norm1(x).view(b, height, width, c), (-block.shift, -block.shift), (1, 2))
+        attended = block.attn(window_partition(shifted, block.window), block.attn_mask)
+        grid = attended.view(b, height // block.window, width // block.window, block.window, block.window, c)
+        grid = grid.permute(0, 1, 3, 2, 4, 5).reshape(b, height, width, c)
+        x = x + torch.roll(grid, (block.shift, block.shift), (1, 2)).reshape(b, height * width, c)
+        x = x + block.mlp(block.norm2(x))
+    if stage.downsample is None:
+        return x
+    height, width = stage.downsample.resolution
+    grid = x.view(x.shape[0], height, width, -1)
+    parts = (grid[:, 0::2, 0::2], grid[:, 1::2, 0::2], grid[:, 0::2, 1::2], grid[:, 1::2, 1::2])
+    merged = torch.cat(parts, -1).flatten(1, 2)
+    return stage.downsample.reduction(stage.downsample.norm(merged))
+
+
+@pytest.mark.parametrize("downsample", [True, False])
+@pytest.mark.parametrize("grad", [True, False])
+def test_stage_keeping_window_order_equals_the_original(downsample, grad):
+    torch.manual_seed(0)
+    stage = SwinStage(8, (8, 8), 3, 2, 4, 2.0, [0.0] * 3, downsample).eval()
+    for block in stage.blocks:
+        torch.nn.init.normal_(block.attn.relative_position_bias_table)
+    x = torch.randn(2, 64, 8)
+    with torch.set_grad_enabled(grad):
+        out = stage(x)
+    with torch.no_grad():
+        assert torch.allclose(out, _original_stage(stage, x), atol=1e-5)
+    assert out.shape == ((2, 16, 16) if downsample else (2, 64, 8))

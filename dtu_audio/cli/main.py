@@ -17,6 +17,7 @@ from dtu_audio.cli import spec as spec_cli
 from dtu_audio.cli import syncaps as syncaps_cli
 from dtu_audio.cli import train as train_cli
 from dtu_audio.errors import DtuError
+from dtu_audio.runtime import keep_freed_memory
 
 app = typer.Typer(
     name="dtu",
@@ -52,6 +53,7 @@ def _root(
 
 def main() -> None:
     """Run the ``dtu`` command line, turning user errors into one-line messages."""
+    keep_freed_memory()
     try:
         app()  # standalone mode: usage errors, --help and Ctrl-C are handled by click
     except DtuError as err:

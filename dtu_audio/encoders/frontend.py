@@ -79,5 +79,6 @@ class LogMel(nn.Module):
                 pad_mode="reflect",
                 return_complex=True,
             )
-            mel = torch.matmul(spectrum.abs().square_().transpose(1, 2), self.mel_filters)
+            power = torch.addcmul(spectrum.real.square(), spectrum.imag, spectrum.imag)
+            mel = torch.matmul(power.transpose(1, 2), self.mel_filters)
             return (10.0 * torch.log10(mel.clamp(min=self.amin))).unsqueeze(1)

@@ -2,14 +2,20 @@
 
 Parameter and buffer names follow the original (Microsoft Swin / HTSAT) so its checkpoints load.
 Attention runs through ``F.scaled_dot_product_attention`` with the bias and shift mask as ``attn_mask``.
+Inside a stage the tokens stay grouped by window: each block gathers its input once into its own
+(shifted) window order, where the original rolls, partitions, reverses and rolls back every block.
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 import torch.nn.functional as F
-from timm.layers import DropPath, Mlp, trunc_normal_
+from timm.layers import DropPath, trunc_normal_
 from torch import Tensor, nn
+
+from dtu_audio.encoders.linear import linear
 
 #: Value the original puts between tokens of different regions of a shifted window.
 SHIFT_MASK_VALUE = -100.0
@@ -69,32 +75,45 @@ class WindowAttention(nn.Module):
         """The relative position bias ``[heads, w*w, w*w]``."""
         tokens = self.window * self.window
         bias = self.relative_position_bias_table[self.relative_position_index.view(-1)]
-        return bias.view(tokens, tokens, self.num_heads).permute(2, 0, 1)
+        return bias.view(tokens, tokens, self.num_heads).permute(2, 0, 1).contiguous()
 
     def forward(self, windows: Tensor, mask: Tensor | None = None) -> Tensor:
         """``windows``: ``[B, nW, N, C]``; ``mask``: additive ``[nW, N, N]`` or None.
 
-        The bias reaches the attention kernel as a stride-0 view over the batch: ``[heads, N, N]``
-        per window, or with a shift mask, ``[nW * heads, N, N]`` per clip (windows folded into heads).
+        Queries, keys and values reach the attention kernel as strided views of the ``qkv`` output;
+        without a mask the bias broadcasts over windows instead of being copied for each.
         """
         b, nw, n, c = windows.shape
         heads = self.num_heads
-        qkv = self.qkv(windows).view(b, nw, n, 3, heads, c // heads).permute(3, 0, 1, 4, 2, 5)
-        bias = self.position_bias().to(qkv.dtype)
-        if mask is None:
-            q, k, v = qkv.reshape(3, b * nw, heads, n, c // heads).unbind(0)
-            bias = bias.expand(b * nw, -1, -1, -1)
-        else:
-            q, k, v = qkv.reshape(3, b, nw * heads, n, c // heads).unbind(0)
-            bias = (bias + mask.to(qkv.dtype).unsqueeze(1)).reshape(nw * heads, n, n).expand(b, -1, -1, -1)
+        qkv = linear(windows, self.qkv).view(b * nw, n, 3, heads, c // heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        bias = self.position_bias().to(q.dtype).unsqueeze(0)
+        if mask is not None:
+            bias = (bias + mask.to(q.dtype).unsqueeze(1)).expand(b, -1, -1, -1, -1).reshape(b * nw, heads, n, n)
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=bias, dropout_p=self.attn_drop if self.training else 0.0
         )
-        return self.proj(out.view(b, nw, heads, n, -1).transpose(2, 3).reshape(b, nw, n, c))
+        return linear(out.transpose(1, 2).reshape(b, nw, n, c), self.proj)
+
+
+class Mlp(nn.Module):
+    """``fc2(GELU(fc1(x)))`` (the original's MLP; its dropout rate is 0)."""
+
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return linear(linear(x, self.fc1, gelu=True), self.fc2)
 
 
 class SwinBlock(nn.Module):
-    """(Shifted-)window attention and an MLP, each with a pre-norm residual and stochastic depth."""
+    """(Shifted-)window attention and an MLP, each with a pre-norm residual and stochastic depth.
+
+    Takes and returns tokens ``[B, L, C]`` in ``window_order``: windows one after another, the
+    tokens of each in row-major order (after the cyclic shift, for a shifted block).
+    """
 
     def __init__(
         self,
@@ -119,37 +138,49 @@ class SwinBlock(nn.Module):
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
         mask = shifted_window_mask(*resolution, window, shift) if shift else None
         self.register_buffer("attn_mask", mask)
-        order = window_order(*resolution, window, shift)
-        self.register_buffer("window_order", order, persistent=False)
-        self.register_buffer("token_order", torch.argsort(order), persistent=False)
+        self.register_buffer("window_order", window_order(*resolution, window, shift), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
         b, length, c = x.shape
-        windows = self.norm1(x).index_select(1, self.window_order).view(b, -1, self.window * self.window, c)
-        attended = self.attn(windows, self.attn_mask).reshape(b, length, c).index_select(1, self.token_order)
-        x = x + self.drop_path(attended)
+        windows = self.norm1(x).view(b, -1, self.window * self.window, c)
+        x = x + self.drop_path(self.attn(windows, self.attn_mask).view(b, length, c))
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
 
 class PatchMerging(nn.Module):
-    """Halve the resolution: concatenate each 2x2 neighbourhood, normalise, project 4C -> 2C."""
+    """Halve the resolution: concatenate each 2x2 neighbourhood, normalise, project 4C -> 2C.
+
+    Takes tokens in ``merge_order``: the four tokens of each neighbourhood next to each other.
+    """
 
     def __init__(self, resolution: tuple[int, int], dim: int):
         super().__init__()
         self.resolution = resolution
         self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
         self.norm = nn.LayerNorm(4 * dim)
+        self.register_buffer("merge_order", merge_order(*resolution), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        height, width = self.resolution
-        b, _, c = x.shape
-        x = x.view(b, height, width, c)
-        parts = (x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2])
-        return self.reduction(self.norm(torch.cat(parts, -1).view(b, -1, 4 * c)))
+        b, length, c = x.shape
+        return linear(self.norm(x.view(b, length // 4, 4 * c)), self.reduction)
+
+
+def merge_order(height: int, width: int) -> Tensor:
+    """Row-major token indices grouped by 2x2 neighbourhood, in the original's concatenation order.
+
+    The neighbourhoods follow each other in row-major order of the halved map; inside each come
+    the tokens at (0, 0), (1, 0), (0, 1), (1, 1).
+    """
+    grid = torch.arange(height * width).view(height // 2, 2, width // 2, 2)
+    return grid.permute(0, 2, 3, 1).reshape(-1)
 
 
 class SwinStage(nn.Module):
-    """Swin blocks alternating plain and shifted windows, then an optional patch merging."""
+    """Swin blocks alternating plain and shifted windows, then an optional patch merging.
+
+    Takes tokens in row-major order and returns them merged (or, without merging, in row-major
+    order). Between blocks one gather moves the tokens from one block's window order to the next.
+    """
 
     def __init__(
         self,
@@ -168,8 +199,19 @@ class SwinStage(nn.Module):
             for i in range(depth)
         )
         self.downsample = PatchMerging(resolution, dim) if downsample else None
+        tokens = resolution[0] * resolution[1]
+        orders = [torch.arange(tokens)] + [block.window_order for block in self.blocks]
+        orders.append(self.downsample.merge_order if self.downsample is not None else torch.arange(tokens))
+        # gathers[i] moves tokens from orders[i] into orders[i + 1]; identities are skipped
+        gathers = [torch.argsort(source)[target] for source, target in pairwise(orders)]
+        self.moves = [not torch.equal(gather, torch.arange(tokens)) for gather in gathers]
+        self.register_buffer("gathers", torch.stack(gathers), persistent=False)
+
+    def _reorder(self, x: Tensor, step: int) -> Tensor:
+        return x.index_select(1, self.gathers[step]) if self.moves[step] else x
 
     def forward(self, x: Tensor) -> Tensor:
-        for block in self.blocks:
-            x = block(x)
+        for step, block in enumerate(self.blocks):
+            x = block(self._reorder(x, step))
+        x = self._reorder(x, len(self.blocks))
         return self.downsample(x) if self.downsample is not None else x

@@ -1,0 +1,52 @@
+"""Linear layers through oneDNN for CPU float32 inference: packed weights, bias and GELU in one kernel.
+
+``F.linear`` on CPU first copies the bias into every output row and then accumulates the product
+onto it; GELU is one more pass. For the wide token maps of HTSAT's first stages those passes over
+memory cost as much as the products themselves. oneDNN (PyTorch's ``mkldnn`` ops, the kernels that
+``torch.compile`` uses on CPU) applies bias and GELU while it writes the output, and reads weights
+packed once into its blocked layout. The result equals ``F.gelu(F.linear(x, w, b))`` to float32
+rounding. Training, other devices and other dtypes take the plain path.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.weak import WeakIdKeyDictionary
+
+_ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+#: weight -> ((data pointer, version) it was packed at, packed weight); kept off the modules so that
+#: they still copy and pickle
+_PACKED = WeakIdKeyDictionary()
+
+
+def _fusable(x: Tensor) -> bool:
+    return (
+        _ONEDNN
+        and not torch.is_grad_enabled()
+        and x.device.type == "cpu"
+        and x.dtype == torch.float32
+        and not torch.is_autocast_enabled("cpu")
+    )
+
+
+def _packed_weight(layer: nn.Linear) -> Tensor:
+    """The layer's weight in oneDNN's layout, packed on first use and again whenever the weight changes."""
+    weight = layer.weight
+    key = (weight.data_ptr(), weight._version)
+    cached = _PACKED.get(weight)
+    if cached is None or cached[0] != key:
+        cached = _PACKED[weight] = (key, torch.ops.mkldnn._reorder_linear_weight(weight, None))
+    return cached[1]
+
+
+def linear(x: Tensor, layer: nn.Linear, gelu: bool = False) -> Tensor:
+    """``layer(x)``, followed by the exact (erf) GELU when ``gelu``."""
+    if _fusable(x):
+        weight = _packed_weight(layer)
+        if gelu:
+            return torch.ops.mkldnn._linear_pointwise(x, weight, layer.bias, "gelu", [], "none")
+        return torch.ops.mkldnn._linear_pointwise(x, weight, layer.bias, "none", [], "")
+    out = F.linear(x, layer.weight, layer.bias)
+    return F.gelu(out) if gelu else out
