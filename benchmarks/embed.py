@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import math
 import multiprocessing
-from multiprocessing.connection import Connection
 import resource
 import threading
 import time
+from multiprocessing.connection import Connection
 
 import torch
 import torch.nn.functional as F

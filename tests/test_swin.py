@@ -1,4 +1,4 @@
-"""Swin parts against their plain definitions: window order, shift masks, attention, stages as the original runs them."""
+"""Swin parts against plain definitions: window order, shift masks, attention, stages run as the original."""
 
 from __future__ import annotations
 
