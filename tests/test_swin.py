@@ -31,17 +31,36 @@ def test_shift_mask_separates_the_wrapped_regions():
     assert blocked.sum(dim=1).tolist() == [12] * 16
 
 
+def _explicit_attention(attention: WindowAttention, windows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    b, nw, n, c = windows.shape
+    heads = attention.num_heads
+    q, k, v = attention.qkv(windows).view(b, nw, n, 3, heads, c // heads).permute(3, 0, 1, 4, 2, 5)
+    scores = q @ k.transpose(-2, -1) * (c // heads) ** -0.5 + attention.position_bias() + mask.unsqueeze(1)
+    return attention.proj((scores.softmax(-1) @ v).transpose(2, 3).reshape(b, nw, n, c))
+
+
 def test_attention_equals_explicit_softmax_with_bias_and_mask():
     torch.manual_seed(0)
     attention = WindowAttention(dim=8, window=4, num_heads=2).eval()
     torch.nn.init.normal_(attention.relative_position_bias_table)
     windows = torch.randn(3, 4, 16, 8)
     mask = shifted_window_mask(8, 8, 4, 2)
-    q, k, v = attention.qkv(windows).view(3, 4, 16, 3, 2, 4).permute(3, 0, 1, 4, 2, 5)
-    scores = q @ k.transpose(-2, -1) / 2.0 + attention.position_bias() + mask.unsqueeze(1)
-    expected = attention.proj((scores.softmax(-1) @ v).transpose(2, 3).reshape(3, 4, 16, 8))
     with torch.no_grad():
-        assert torch.allclose(attention(windows, mask), expected, atol=1e-5)
+        assert torch.allclose(attention(windows, mask), _explicit_attention(attention, windows, mask), atol=1e-5)
+
+
+def test_inference_bias_follows_changed_weights_and_masks():
+    torch.manual_seed(0)
+    attention = WindowAttention(dim=8, window=4, num_heads=2).eval()
+    windows = torch.randn(3, 4, 16, 8)
+    mask = shifted_window_mask(8, 8, 4, 2)
+    with torch.inference_mode():
+        attention(windows, mask)  # computes and keeps the bias
+    with torch.no_grad():
+        torch.nn.init.normal_(attention.relative_position_bias_table)
+        assert torch.allclose(attention(windows, mask), _explicit_attention(attention, windows, mask), atol=1e-5)
+        flipped = mask.flip(0)
+        assert torch.allclose(attention(windows, flipped), _explicit_attention(attention, windows, flipped), atol=1e-5)
 
 
 def _original_stage(stage: SwinStage, x: torch.Tensor) -> torch.Tensor:

@@ -13,12 +13,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils.weak import WeakIdKeyDictionary
+
+from dtu_audio.encoders.inference_cache import derived
 
 _ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-#: weight -> ((data pointer, version) it was packed at, packed weight); kept off the modules so that
-#: they still copy and pickle
-_PACKED = WeakIdKeyDictionary()
 
 
 def _fusable(x: Tensor) -> bool:
@@ -34,11 +32,7 @@ def _fusable(x: Tensor) -> bool:
 def _packed_weight(layer: nn.Linear) -> Tensor:
     """The layer's weight in oneDNN's layout, packed on first use and again whenever the weight changes."""
     weight = layer.weight
-    key = (weight.data_ptr(), weight._version)
-    cached = _PACKED.get(weight)
-    if cached is None or cached[0] != key:
-        cached = _PACKED[weight] = (key, torch.ops.mkldnn._reorder_linear_weight(weight, None))
-    return cached[1]
+    return derived(weight, (weight,), lambda: torch.ops.mkldnn._reorder_linear_weight(weight, None))
 
 
 def linear(x: Tensor, layer: nn.Linear, gelu: bool = False) -> Tensor:

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from timm.layers import DropPath, trunc_normal_
 from torch import Tensor, nn
 
+from dtu_audio.encoders.inference_cache import derived
 from dtu_audio.encoders.linear import linear
 
 #: Value the original puts between tokens of different regions of a shifted window.
@@ -77,6 +78,18 @@ class WindowAttention(nn.Module):
         bias = self.relative_position_bias_table[self.relative_position_index.view(-1)]
         return bias.view(tokens, tokens, self.num_heads).permute(2, 0, 1).contiguous()
 
+    def attention_bias(self, mask: Tensor | None, dtype: torch.dtype) -> Tensor:
+        """Position bias plus shift mask, ``[nW or 1, heads, N, N]``; computed once while gradients are off."""
+
+        def compute() -> Tensor:
+            bias = self.position_bias().to(dtype).unsqueeze(0)
+            return bias if mask is None else bias + mask.to(dtype).unsqueeze(1)
+
+        if torch.is_grad_enabled():
+            return compute()
+        table = self.relative_position_bias_table
+        return derived(table, (table, mask), compute, tag=dtype)
+
     def forward(self, windows: Tensor, mask: Tensor | None = None) -> Tensor:
         """``windows``: ``[B, nW, N, C]``; ``mask``: additive ``[nW, N, N]`` or None.
 
@@ -87,9 +100,9 @@ class WindowAttention(nn.Module):
         heads = self.num_heads
         qkv = linear(windows, self.qkv).view(b * nw, n, 3, heads, c // heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        bias = self.position_bias().to(q.dtype).unsqueeze(0)
+        bias = self.attention_bias(mask, q.dtype)
         if mask is not None:
-            bias = (bias + mask.to(q.dtype).unsqueeze(1)).expand(b, -1, -1, -1, -1).reshape(b * nw, heads, n, n)
+            bias = bias.expand(b, -1, -1, -1, -1).reshape(b * nw, heads, n, n)
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=bias, dropout_p=self.attn_drop if self.training else 0.0
         )
