@@ -16,7 +16,11 @@ from torch import Tensor, nn
 
 from dtu_audio.encoders.inference_cache import derived
 
-_ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+_ONEDNN = (
+    torch.backends.mkldnn.is_available()
+    and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+    and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")
+)
 
 
 def _fusable(x: Tensor) -> bool:
