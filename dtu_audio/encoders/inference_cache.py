@@ -11,7 +11,9 @@ from torch.utils.weak import WeakIdKeyDictionary
 _CACHE = WeakIdKeyDictionary()
 
 
-def derived(owner: Tensor, sources: Sequence[Tensor | None], compute: Callable[[], Tensor], tag: Hashable = None):
+def derived(
+    owner: Tensor, sources: Sequence[Tensor | None], compute: Callable[[], Tensor], tag: Hashable = None
+) -> Tensor:
     """``compute()``, kept for ``owner`` until ``tag`` or a source (its storage or version) changes."""
     key = (tag, *(None if source is None else (source.data_ptr(), source._version) for source in sources))
     cached = _CACHE.get(owner)
