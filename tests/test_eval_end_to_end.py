@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from cli_helpers import run_dtu
 from tiny import tiny_spec
 
-from dtu_audio.cli.main import main
 from dtu_audio.datasets.manifest import AudioEntry, Manifest, write_manifest
 from dtu_audio.encoders import RetrievalModel
 from dtu_audio.encoders.checkpoint import save_checkpoint
@@ -47,19 +46,6 @@ def _checkpoint(tmp_path, name, seed):
     return path
 
 
-def dtu(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    """Run ``dtu`` in this process; return its exit code, stdout and stderr."""
-    monkeypatch.setattr(sys, "argv", ["dtu", *map(str, args)])
-    monkeypatch.setenv("COLUMNS", "250")
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.fixture
 def data(tmp_path):
     _write_data(tmp_path / "syncaps")
@@ -70,7 +56,7 @@ def test_eval_writes_results_and_reuses_cached_embeddings(tmp_path, data, monkey
     checkpoint = _checkpoint(tmp_path, "model.pt", seed=0)
     out = tmp_path / "out"
     args = ("eval", "--ckpt", checkpoint, "--dataset", "syncaps", "--data-root", data, "--out", out, "--device", "cpu")
-    code, stdout, stderr = dtu(monkeypatch, capsys, *args, "--plot")
+    code, stdout, stderr = run_dtu(monkeypatch, capsys, *args, "--plot")
     assert code == 0, stderr
     assert "test_reverse" in stdout and "order acc." in stdout
     assert "audio embedded 4, reused 8" in stdout
@@ -87,7 +73,7 @@ def test_eval_writes_results_and_reuses_cached_embeddings(tmp_path, data, monkey
     assert (out / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "spec.yaml").is_file()
 
-    code, stdout, _ = dtu(monkeypatch, capsys, *args)
+    code, stdout, _ = run_dtu(monkeypatch, capsys, *args)
     assert code == 0
     assert "audio embedded 0, reused 12" in stdout
     assert json.loads((out / "results.json").read_text())["sets"] == result["sets"]
@@ -96,9 +82,9 @@ def test_eval_writes_results_and_reuses_cached_embeddings(tmp_path, data, monkey
 def test_changed_checkpoint_is_embedded_again(tmp_path, data, monkeypatch, capsys):
     checkpoint = _checkpoint(tmp_path, "model.pt", seed=0)
     args = ("eval", "--ckpt", checkpoint, "--dataset", "syncaps", "--data-root", data, "--out", tmp_path / "out")
-    assert dtu(monkeypatch, capsys, *args)[0] == 0
+    assert run_dtu(monkeypatch, capsys, *args)[0] == 0
     _checkpoint(tmp_path, "model.pt", seed=1)
-    code, stdout, _ = dtu(monkeypatch, capsys, *args)
+    code, stdout, _ = run_dtu(monkeypatch, capsys, *args)
     assert code == 0
     assert "audio embedded 4, reused 8" in stdout
 
@@ -106,7 +92,7 @@ def test_changed_checkpoint_is_embedded_again(tmp_path, data, monkeypatch, capsy
 def test_compare_two_checkpoints(tmp_path, data, monkeypatch, capsys):
     first, second = _checkpoint(tmp_path, "l0.pt", seed=0), _checkpoint(tmp_path, "l10.pt", seed=1)
     out = tmp_path / "out"
-    code, stdout, stderr = dtu(
+    code, stdout, stderr = run_dtu(
         monkeypatch,
         capsys,
         "eval",
@@ -129,7 +115,7 @@ def test_compare_two_checkpoints(tmp_path, data, monkeypatch, capsys):
 def test_missing_audio_is_one_line_error(tmp_path, data, monkeypatch, capsys):
     checkpoint = _checkpoint(tmp_path, "model.pt", seed=0)
     (data / "clip1.wav").unlink()
-    code, _, stderr = dtu(
+    code, _, stderr = run_dtu(
         monkeypatch, capsys, "eval", "--ckpt", checkpoint, "--dataset", "syncaps", "--data-root", data
     )
     assert code == 2
@@ -138,21 +124,21 @@ def test_missing_audio_is_one_line_error(tmp_path, data, monkeypatch, capsys):
 
 
 def test_missing_data_and_checkpoint_are_one_line_errors(tmp_path, data, monkeypatch, capsys):
-    code, _, stderr = dtu(
+    code, _, stderr = run_dtu(
         monkeypatch, capsys, "eval", "--ckpt", tmp_path / "nope.pt", "--dataset", "syncaps", "--data-root", data
     )
     assert code == 2 and "nope.pt does not exist" in stderr
     checkpoint = _checkpoint(tmp_path, "model.pt", seed=0)
-    code, _, stderr = dtu(monkeypatch, capsys, "eval", "--ckpt", checkpoint, "--dataset", "syncaps")
+    code, _, stderr = run_dtu(monkeypatch, capsys, "eval", "--ckpt", checkpoint, "--dataset", "syncaps")
     assert code == 2 and "pass --data-root" in stderr
-    code, _, stderr = dtu(monkeypatch, capsys, "eval", "--ckpt", checkpoint, "--dataset", "nowhere")
+    code, _, stderr = run_dtu(monkeypatch, capsys, "eval", "--ckpt", checkpoint, "--dataset", "nowhere")
     assert code == 2 and "unknown dataset 'nowhere'" in stderr
 
 
 def test_own_manifest_gets_its_temporal_variants_derived(tmp_path, data, monkeypatch, capsys):
     checkpoint = _checkpoint(tmp_path, "model.pt", seed=0)
     out = tmp_path / "out"
-    code, _, stderr = dtu(
+    code, _, stderr = run_dtu(
         monkeypatch, capsys, "eval", "--ckpt", checkpoint, "--dataset", data / "test.json", "--out", out
     )
     assert code == 0, stderr

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 import pytest
+from cli_helpers import write_csv
 
 from dtu_audio.datasets.manifest import (
     AudioEntry,
@@ -93,14 +93,6 @@ def test_audio_is_resolved_by_id_under_the_audio_root(reference_data, tmp_path):
     assert paths == [tmp_path / e.id for e in manifest.entries]
 
 
-def _write_csv(path, header, rows):
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
 def test_five_caption_csv_of_audiocaps_and_clotho(reference_data):
     audiocaps = manifest_from_csv(reference_data / "audiocaps" / "val.csv", audio_root="/data/audiocaps")
     assert audiocaps.captions_per_audio == 5
@@ -115,12 +107,12 @@ def test_five_caption_csv_of_audiocaps_and_clotho(reference_data):
 def test_audiocaps_own_csv_layout(tmp_path):
     header = ["audiocap_id", "youtube_id", "start_time", "caption"]
     five = [[str(i), vid, "30", f"caption {vid} {i}"] for vid in ("abc", "def") for i in range(5)]
-    manifest = manifest_from_csv(_write_csv(tmp_path / "five.csv", header, five))
+    manifest = manifest_from_csv(write_csv(tmp_path / "five.csv", header, five))
     assert manifest.captions_per_audio == 5
     assert [e.id for e in manifest.entries] == ["Yabc.wav", "Ydef.wav"]
     assert manifest.entries[1].captions[4] == "caption def 4"
     uneven = [["1", "abc", "30", "one"], ["2", "abc", "30", "two"], ["3", "def", "0", "three"]]
-    manifest = manifest_from_csv(_write_csv(tmp_path / "uneven.csv", header, uneven))
+    manifest = manifest_from_csv(write_csv(tmp_path / "uneven.csv", header, uneven))
     assert manifest.captions_per_audio == 1
     assert [(e.id, e.captions) for e in manifest.entries] == [
         ("Yabc.wav", ("one",)),
@@ -133,8 +125,8 @@ def test_bad_caption_csvs(tmp_path):
     with pytest.raises(DtuError, match="does not exist"):
         manifest_from_csv(tmp_path / "missing.csv")
     with pytest.raises(DtuError, match="unknown header"):
-        manifest_from_csv(_write_csv(tmp_path / "odd.csv", ["name", "text"], [["a", "b"]]))
-    three = _write_csv(
+        manifest_from_csv(write_csv(tmp_path / "odd.csv", ["name", "text"], [["a", "b"]]))
+    three = write_csv(
         tmp_path / "three.csv", ["file_name", "caption_1", "caption_2", "caption_3"], [["a", "b", "c", "d"]]
     )
     with pytest.raises(DtuError, match="found 3 caption columns"):

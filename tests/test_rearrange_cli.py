@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import subprocess
-import sys
 
 import pytest
+from cli_helpers import dtu_process, write_csv
 
-from conftest import REPO_ROOT
 from dtu_audio.datasets.temporal import CONNECTIVES
-
-
-def _dtu(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dtu_audio", *map(str, args)], cwd=REPO_ROOT, capture_output=True, text=True
-    )
 
 
 def _assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -29,14 +21,6 @@ def _assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str)
         assert fragment in lines[0]
 
 
-def _write_csv(path, header, rows):
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
 @pytest.fixture
 def small_val_csv(tmp_path):
     rows = [
@@ -44,15 +28,15 @@ def small_val_csv(tmp_path):
         ["Yb.wav", "A man speaks then a door slams", "Wind", "Wind", "Wind", "Wind"],
         ["Yc.wav", "Water runs before a woman laughs", "Birds", "Birds", "Birds", "Birds"],
     ]
-    return _write_csv(tmp_path / "val.csv", ["file_name", *(f"caption_{k}" for k in range(1, 6))], rows)
+    return write_csv(tmp_path / "val.csv", ["file_name", *(f"caption_{k}" for k in range(1, 6))], rows)
 
 
 def test_help_lists_the_command_with_one_line():
-    top = _dtu("--help")
+    top = dtu_process("--help")
     assert top.returncode == 0
     line = next(line for line in top.stdout.splitlines() if "rearrange-splits" in line)
     assert "Write rebalanced and temporal" in line
-    help_ = _dtu("rearrange-splits", "--help")
+    help_ = dtu_process("rearrange-splits", "--help")
     assert help_.returncode == 0
     for option in ("--train", "--val", "--test", "--from", "--out", "--seed", "--force"):
         assert option in help_.stdout
@@ -60,7 +44,7 @@ def test_help_lists_the_command_with_one_line():
 
 def test_audiocaps_val_and_test_give_the_papers_files_and_balanced_counts(reference_data, tmp_path):
     audiocaps = reference_data / "audiocaps"
-    result = _dtu(
+    result = dtu_process(
         "rearrange-splits", "--val", audiocaps / "val_audioset_5_orig.json", "--test", audiocaps / "test_full.json",
         "--out", tmp_path / "out",
     )  # fmt: skip
@@ -98,7 +82,8 @@ def test_audiocaps_val_and_test_give_the_papers_files_and_balanced_counts(refere
 def test_same_seed_same_files_other_seed_other_files(small_val_csv, tmp_path):
     for name, seed in (("a", 5), ("b", 5), ("c", 6)):
         assert (
-            _dtu("rearrange-splits", "--val", small_val_csv, "--out", tmp_path / name, "--seed", seed).returncode == 0
+            dtu_process("rearrange-splits", "--val", small_val_csv, "--out", tmp_path / name, "--seed", seed).returncode
+            == 0
         )
     read = {n: (tmp_path / n / "val_audioset_5_rearranged.json").read_bytes() for n in "abc"}
     assert read["a"] == read["b"]
@@ -107,23 +92,25 @@ def test_same_seed_same_files_other_seed_other_files(small_val_csv, tmp_path):
 
 def test_existing_outputs_need_force(small_val_csv, tmp_path):
     out = tmp_path / "out"
-    assert _dtu("rearrange-splits", "--val", small_val_csv, "--out", out).returncode == 0
+    assert dtu_process("rearrange-splits", "--val", small_val_csv, "--out", out).returncode == 0
     target = out / "val_audioset_5_orig.json"
     target.write_text("precious")
-    _assert_one_line_error(_dtu("rearrange-splits", "--val", small_val_csv, "--out", out), "already exist", "--force")
+    _assert_one_line_error(
+        dtu_process("rearrange-splits", "--val", small_val_csv, "--out", out), "already exist", "--force"
+    )
     assert target.read_text() == "precious"
-    assert _dtu("rearrange-splits", "--val", small_val_csv, "--out", out, "--force").returncode == 0
+    assert dtu_process("rearrange-splits", "--val", small_val_csv, "--out", out, "--force").returncode == 0
     assert json.loads(target.read_text())["data"][0]["id"] == "Ya.wav"
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_folder_input_and_audiocaps_own_csv_layout(small_val_csv, tmp_path):
-    _write_csv(
+    write_csv(
         tmp_path / "train.csv",
         ["audiocap_id", "youtube_id", "start_time", "caption"],
         [["1", "abc", "30", "A dog barks then a cat meows"], ["2", "xyz", "0", "Rain falls"]],
     )
-    result = _dtu("rearrange-splits", "--from", tmp_path, "--out", tmp_path / "out", "--dataset", "audiocaps")
+    result = dtu_process("rearrange-splits", "--from", tmp_path, "--out", tmp_path / "out", "--dataset", "audiocaps")
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == sorted(
@@ -143,7 +130,7 @@ def test_folder_input_and_audiocaps_own_csv_layout(small_val_csv, tmp_path):
 
 
 def test_clotho_manifest_input(reference_data, tmp_path):
-    result = _dtu(
+    result = dtu_process(
         "rearrange-splits", "--test", reference_data / "clotho" / "val.json", "--dataset", "clotho",
         "--out", tmp_path,
     )  # fmt: skip
@@ -155,17 +142,25 @@ def test_clotho_manifest_input(reference_data, tmp_path):
 
 def test_bad_inputs_are_one_line_errors(small_val_csv, tmp_path):
     out = tmp_path / "out"
-    _assert_one_line_error(_dtu("rearrange-splits", "--out", out), "no input")
-    _assert_one_line_error(_dtu("rearrange-splits", "--val", tmp_path / "nope.json", "--out", out), "does not exist")
-    (tmp_path / "broken.json").write_text("{not json")
-    _assert_one_line_error(_dtu("rearrange-splits", "--val", tmp_path / "broken.json", "--out", out), "not valid JSON")
-    (tmp_path / "bad.json").write_text(json.dumps({"num_captions_per_audio": 3, "data": []}))
-    _assert_one_line_error(_dtu("rearrange-splits", "--val", tmp_path / "bad.json", "--out", out), "allowed: 1 or 5")
-    _write_csv(tmp_path / "odd.csv", ["name", "text"], [["a", "b"]])
-    _assert_one_line_error(_dtu("rearrange-splits", "--val", tmp_path / "odd.csv", "--out", out), "unknown header")
-    _assert_one_line_error(_dtu("rearrange-splits", "--from", tmp_path / "none", "--out", out), "does not exist")
+    _assert_one_line_error(dtu_process("rearrange-splits", "--out", out), "no input")
     _assert_one_line_error(
-        _dtu("rearrange-splits", "--val", small_val_csv, "--dataset", "esc50", "--out", out), "unknown dataset"
+        dtu_process("rearrange-splits", "--val", tmp_path / "nope.json", "--out", out), "does not exist"
     )
-    _assert_one_line_error(_dtu("rearrange-splits", "--val", small_val_csv, "--out", small_val_csv), "is a file")
+    (tmp_path / "broken.json").write_text("{not json")
+    _assert_one_line_error(
+        dtu_process("rearrange-splits", "--val", tmp_path / "broken.json", "--out", out), "not valid JSON"
+    )
+    (tmp_path / "bad.json").write_text(json.dumps({"num_captions_per_audio": 3, "data": []}))
+    _assert_one_line_error(
+        dtu_process("rearrange-splits", "--val", tmp_path / "bad.json", "--out", out), "allowed: 1 or 5"
+    )
+    write_csv(tmp_path / "odd.csv", ["name", "text"], [["a", "b"]])
+    _assert_one_line_error(
+        dtu_process("rearrange-splits", "--val", tmp_path / "odd.csv", "--out", out), "unknown header"
+    )
+    _assert_one_line_error(dtu_process("rearrange-splits", "--from", tmp_path / "none", "--out", out), "does not exist")
+    _assert_one_line_error(
+        dtu_process("rearrange-splits", "--val", small_val_csv, "--dataset", "esc50", "--out", out), "unknown dataset"
+    )
+    _assert_one_line_error(dtu_process("rearrange-splits", "--val", small_val_csv, "--out", small_val_csv), "is a file")
     assert not out.exists()

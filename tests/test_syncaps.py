@@ -5,15 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from cli_helpers import run_dtu
 
-from dtu_audio.cli.main import main
 from dtu_audio.errors import DtuError
 from dtu_audio.syncaps import (
     PlanOptions,
@@ -89,18 +88,6 @@ def esc50_dir(reference_data, recipe_slice, tmp_path_factory) -> Path:
     return root
 
 
-def run_dtu(args: list[str], monkeypatch, capsys) -> tuple[int, str]:
-    """Run the ``dtu`` entry point; return its exit code and what it printed."""
-    monkeypatch.setattr(sys, "argv", ["dtu", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
 @pytest.fixture(scope="module")
 def replayed(recipe_slice, esc50_dir, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("replayed")
@@ -136,12 +123,14 @@ def test_replay_through_the_cli_resumes_and_summarises(
 ):
     out = tmp_path / "cli"
     args = ["syncaps", "generate", "--recipe", str(recipe_slice), "--esc50", str(esc50_dir), "--out", str(out)]
-    code, printed = run_dtu([*args, "--workers", "2"], monkeypatch, capsys)
+    code, stdout, stderr = run_dtu(monkeypatch, capsys, *args, "--workers", "2")
+    printed = stdout + stderr
     assert code == 0, printed
     assert f"{TRAIN_VAL_SLICE + TEST_SLICE} clips rendered, 0 already complete" in printed
     assert "connective" in printed and "overlapping" in printed
     assert (out / "SHA256SUMS").read_text() == (replayed / "SHA256SUMS").read_text()
-    code, printed = run_dtu(args, monkeypatch, capsys)
+    code, stdout, stderr = run_dtu(monkeypatch, capsys, *args)
+    printed = stdout + stderr
     assert code == 0 and f"0 clips rendered, {TRAIN_VAL_SLICE + TEST_SLICE} already complete" in printed
 
 
@@ -228,7 +217,8 @@ def test_missing_source_clip_is_named(recipe_slice, esc50_dir, tmp_path, monkeyp
     recipe, _ = load_recipe(recipe_slice)
     (broken / "audio" / recipe.clips[0].file1).unlink()
     args = ["syncaps", "generate", "--recipe", str(recipe_slice), "--esc50", str(broken), "--out", str(tmp_path / "o")]
-    code, printed = run_dtu(args, monkeypatch, capsys)
+    code, stdout, stderr = run_dtu(monkeypatch, capsys, *args)
+    printed = stdout + stderr
     assert code == 2 and "error:" in printed and recipe.clips[0].file1 in printed
     assert "Traceback" not in printed
 
@@ -240,14 +230,16 @@ def test_category_without_description_is_named(synth_sources, tmp_path, monkeypa
     del descriptions["siren"]
     (folder / "descriptions.json").write_text(json.dumps(descriptions))
     args = ["syncaps", "generate", "--sources", str(folder), "--num-clips", "4", "--out", str(tmp_path / "o")]
-    code, printed = run_dtu(args, monkeypatch, capsys)
+    code, stdout, stderr = run_dtu(monkeypatch, capsys, *args)
+    printed = stdout + stderr
     assert code == 2 and "categories without a description: siren" in printed
 
 
 def test_unwritable_output_folder(synth_sources, tmp_path, monkeypatch, capsys):
     (tmp_path / "a-file").write_text("")
     args = ["syncaps", "generate", "--sources", str(synth_sources.audio_dir.parent), "--num-clips", "4"]
-    code, printed = run_dtu([*args, "--out", str(tmp_path / "a-file" / "out")], monkeypatch, capsys)
+    code, stdout, stderr = run_dtu(monkeypatch, capsys, *args, "--out", str(tmp_path / "a-file" / "out"))
+    printed = stdout + stderr
     assert code == 2 and "is not writable" in printed
 
 
@@ -344,12 +336,14 @@ def test_a_dtu_recipe_with_a_bad_field_is_reported(synth_sources, tmp_path):
 
 
 def test_synthesized_sources_make_a_set_through_the_cli(tmp_path, monkeypatch, capsys):
-    code, printed = run_dtu(
-        ["syncaps", "synth-sources", str(tmp_path / "src"), "--clips-per-class", "5"], monkeypatch, capsys
+    code, stdout, stderr = run_dtu(
+        monkeypatch, capsys, "syncaps", "synth-sources", str(tmp_path / "src"), "--clips-per-class", "5"
     )
+    printed = stdout + stderr
     assert code == 0 and "60 clips of 12 classes" in printed
     args = ["syncaps", "generate", "--sources", str(tmp_path / "src"), "--num-clips", "10", "--disjoint-splits"]
-    code, printed = run_dtu([*args, "--sample-rate", "32000", "--out", str(tmp_path / "set")], monkeypatch, capsys)
+    code, stdout, stderr = run_dtu(monkeypatch, capsys, *args, "--sample-rate", "32000", "--out", str(tmp_path / "set"))
+    printed = stdout + stderr
     assert code == 0, printed
     test = _load(tmp_path / "set" / "test.json")["data"]
     assert len(test) == 1 and sf.info(test[0]["audio"]).samplerate == 32000

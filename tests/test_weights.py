@@ -15,6 +15,7 @@ import threading
 import gdown
 import pytest
 import torch
+from cli_helpers import dtu_process
 from fake_net import FakeNet
 
 from conftest import REPO_ROOT
@@ -174,7 +175,7 @@ def test_drive_folder_files_become_named_entries(net):
     assert WeightCache().read_manifest()["dtu-finetuned/audiocaps_lambda10"].source == f"gdrive:{'a' * 33}"
     with pytest.raises(DtuError, match="run: dtu fetch-weights dtu-finetuned"):
         weight_path("dtu-finetuned/esc50")
-    listing = run_dtu("--list", env={"COLUMNS": "200"}).stdout.splitlines()
+    listing = fetch_weights("--list", env={"COLUMNS": "200"}).stdout.splitlines()
     assert any("dtu-finetuned " in line and "2 files" in line for line in listing)
     assert any("dtu-finetuned/clotho_lambda10" in line and "yes" in line for line in listing)
 
@@ -217,20 +218,13 @@ def test_import_checks_the_file_before_registering_it(tmp_path, monkeypatch):
         import_file("htsat-audioset", wrong)
 
 
-def run_dtu(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dtu_audio", "fetch-weights", *args],
-        env={**os.environ, **env},
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def fetch_weights(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return dtu_process("fetch-weights", *args, env=env, timeout=120)
 
 
 def test_cli_default_fetch_uses_gdown_and_the_hub_then_works_offline(net):
     env = net.env()
-    result = run_dtu(env=env)
+    result = fetch_weights(env=env)
     assert result.returncode == 0, result.stderr
     assert "wavcaps-pt: downloaded" in result.stdout and "bert-base-uncased: downloaded" in result.stdout
     bert = weight_path("bert-base-uncased")
@@ -240,12 +234,12 @@ def test_cli_default_fetch_uses_gdown_and_the_hub_then_works_offline(net):
     record = json.loads(WeightCache().manifest_path.read_text())["entries"]["bert-base-uncased"]
     assert record["source"] == f"hf:{BERT.hf_repo}@main" and len(record["sha256"]) == 64
     assert not WeightCache().partial_dir("bert-base-uncased").exists()
-    listing = run_dtu("--list", env=env)
+    listing = fetch_weights("--list", env=env)
     assert listing.returncode == 0
     rows = {line.split()[1]: line for line in listing.stdout.splitlines() if line.startswith("│ ")}
     assert "yes" in rows["wavcaps-pt"] and "yes" in rows["bert-base-uncased"] and "no" in rows["htsat-audioset"]
     seen = len(net.requests)
-    offline = run_dtu(env={**env, "HF_HUB_OFFLINE": "1"})
+    offline = fetch_weights(env={**env, "HF_HUB_OFFLINE": "1"})
     assert offline.returncode == 0, offline.stderr
     assert "wavcaps-pt: cached" in offline.stdout and "bert-base-uncased: cached" in offline.stdout
     assert len(net.requests) == seen
@@ -253,7 +247,7 @@ def test_cli_default_fetch_uses_gdown_and_the_hub_then_works_offline(net):
 
 def test_cli_failure_is_one_line_and_exit_2(net):
     net.quota_ids.add(HTSAT)
-    result = run_dtu("htsat-audioset", env=net.env())
+    result = fetch_weights("htsat-audioset", env=net.env())
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: could not download htsat-audioset")
     assert "Traceback" not in result.stderr
@@ -263,7 +257,7 @@ def test_cli_failure_is_one_line_and_exit_2(net):
 def test_cli_import_then_weight_path(tmp_path):
     file = tmp_path / "HTSAT-BERT-PT.pt"
     file.write_bytes(checkpoint_bytes("model"))
-    result = run_dtu("--import", "wavcaps-pt", str(file), env={})
+    result = fetch_weights("--import", "wavcaps-pt", str(file), env={})
     assert result.returncode == 0, result.stderr
     assert weight_path("wavcaps-pt").read_bytes() == file.read_bytes()
 
@@ -281,7 +275,7 @@ def test_two_processes_fetching_the_same_entry_download_it_once(net):
 
 
 def test_cli_hub_unreachable_is_one_clear_error(net):
-    result = run_dtu("bert-base-uncased", env={**net.env(), "HF_ENDPOINT": "http://127.0.0.1:9"})
+    result = fetch_weights("bert-base-uncased", env={**net.env(), "HF_ENDPOINT": "http://127.0.0.1:9"})
     assert result.returncode == 2
     message = " ".join(result.stderr.split())
     assert message.startswith("error: could not download bert-base-uncased")
@@ -293,7 +287,7 @@ def test_cache_dir_option_wins_over_dtu_home(tmp_path):
     file = tmp_path / "HTSAT.ckpt"
     file.write_bytes(checkpoint_bytes("state_dict"))
     cache_dir = tmp_path / "elsewhere"
-    result = run_dtu("--import", "htsat-audioset", str(file), "--cache-dir", str(cache_dir), env={})
+    result = fetch_weights("--import", "htsat-audioset", str(file), "--cache-dir", str(cache_dir), env={})
     assert result.returncode == 0, result.stderr
     assert weight_path("htsat-audioset", cache_dir=cache_dir).read_bytes() == file.read_bytes()
     with pytest.raises(DtuError, match="not in the weight cache"):
