@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -100,8 +101,19 @@ class RetrievalModel(nn.Module):
             waveform = crop_or_pad(waveform, self.audio_spec.n_fft, pad=True)
         return waveform
 
-    def _inference(self, bf16: bool):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16)
+    @contextmanager
+    def _inference(self, bf16: bool) -> Iterator[None]:
+        """Eval mode, ``torch.inference_mode`` and, when ``bf16``, bf16 autocast; the training flag comes back after."""
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
+                yield
+        finally:
+            self.train(was_training)
+
+    def _stacked(self, outputs: list[Tensor]) -> Tensor:
+        return torch.cat(outputs) if outputs else torch.empty(0, self.model_spec.embed_size)
 
     def embed_audio(self, items: Sequence[AudioItem] | Tensor, batch_size: int = 32, bf16: bool = False) -> Tensor:
         """Embed audio files or waveforms (at the spec's rate) in eval mode; a CPU float tensor ``[N, embed_size]``.
@@ -110,30 +122,17 @@ class RetrievalModel(nn.Module):
         are cropped from the start; a batch is zero-padded to its longest clip, as the original's loader
         (and clips shorter than one STFT window to that window).
         """
-        was_training = self.training
-        self.eval()
         outputs = []
-        try:
-            with torch.inference_mode(), self._inference(bf16):
-                for batch in _batches(list(items), batch_size):
-                    waveforms = [self._waveform(item) for item in batch]
-                    longest = max(w.shape[-1] for w in waveforms)
-                    padded = np.stack([crop_or_pad(w, longest, pad=True) for w in waveforms])
-                    embeds = self.encode_audio(torch.from_numpy(padded).to(self.device))
-                    outputs.append(embeds.float().cpu())
-        finally:
-            self.train(was_training)
-        return torch.cat(outputs) if outputs else torch.empty(0, self.model_spec.embed_size)
+        with self._inference(bf16):
+            for batch in _batches(list(items), batch_size):
+                waveforms = [self._waveform(item) for item in batch]
+                longest = max(w.shape[-1] for w in waveforms)
+                padded = np.stack([crop_or_pad(w, longest, pad=True) for w in waveforms])
+                outputs.append(self.encode_audio(torch.from_numpy(padded).to(self.device)).float().cpu())
+        return self._stacked(outputs)
 
     def embed_text(self, captions: Sequence[str], batch_size: int = 256, bf16: bool = False) -> Tensor:
         """Embed captions in eval mode; a CPU float tensor ``[N, embed_size]``."""
-        was_training = self.training
-        self.eval()
-        outputs = []
-        try:
-            with torch.inference_mode(), self._inference(bf16):
-                for batch in _batches(list(captions), batch_size):
-                    outputs.append(self.encode_text(list(batch)).float().cpu())
-        finally:
-            self.train(was_training)
-        return torch.cat(outputs) if outputs else torch.empty(0, self.model_spec.embed_size)
+        with self._inference(bf16):
+            outputs = [self.encode_text(list(batch)).float().cpu() for batch in _batches(list(captions), batch_size)]
+        return self._stacked(outputs)
