@@ -112,17 +112,24 @@ def _half_vectors(count: int, generator: torch.Generator) -> torch.Tensor:
     return torch.zeros(count, 8).scatter(1, support, 0.5 * signs)
 
 
+def _audio_and_captions(
+    clips: int, seed: int, exact_ties: bool, tie_share: float, noise: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``clips`` audio vectors and 5 captions each: with ``exact_ties``, a ``tie_share`` of the captions
+    equal their clip and the rest are other exact vectors; otherwise each is its clip plus ``noise``."""
+    generator = torch.Generator().manual_seed(seed)
+    if exact_ties:
+        audio = _half_vectors(clips, generator)
+        keep = torch.rand(5 * clips, 1, generator=generator) < tie_share
+        return audio, torch.where(keep, audio.repeat_interleave(5, dim=0), _half_vectors(5 * clips, generator))
+    audio = torch.randn(clips, 6, generator=generator)
+    return audio, audio.repeat_interleave(5, dim=0) + noise * torch.randn(5 * clips, 6, generator=generator)
+
+
 @pytest.mark.parametrize("exact_ties", [False, True])
 @pytest.mark.parametrize("block_elements", [None, 50])
 def test_ranks_match_a_sorting_oracle(exact_ties, block_elements):
-    generator = torch.Generator().manual_seed(3)
-    if exact_ties:
-        audio = _half_vectors(30, generator)
-        keep = torch.rand(150, 1, generator=generator) < 0.5
-        captions = torch.where(keep, audio.repeat_interleave(5, dim=0), _half_vectors(150, generator))
-    else:
-        audio = torch.randn(30, 6, generator=generator)
-        captions = audio.repeat_interleave(5, dim=0) + 0.8 * torch.randn(150, 6, generator=generator)
+    audio, captions = _audio_and_captions(30, seed=3, exact_ties=exact_ties, tie_share=0.5, noise=0.8)
     normalised_audio = torch.nn.functional.normalize(audio, dim=1)
     normalised_captions = torch.nn.functional.normalize(captions, dim=1)
     scores = (normalised_audio.double() @ normalised_captions.double().T).numpy()
@@ -140,14 +147,7 @@ def test_ranks_match_a_sorting_oracle(exact_ties, block_elements):
 @pytest.mark.parametrize("exact_ties", [False, True])
 @pytest.mark.parametrize("block_elements", [None, 50, 1])
 def test_both_directions_in_one_pass_equal_each_direction(exact_ties, block_elements):
-    generator = torch.Generator().manual_seed(5)
-    if exact_ties:
-        audio = _half_vectors(40, generator)
-        keep = torch.rand(200, 1, generator=generator) < 0.3
-        captions = torch.where(keep, audio.repeat_interleave(5, dim=0), _half_vectors(200, generator))
-    else:
-        audio = torch.randn(40, 6, generator=generator)
-        captions = audio.repeat_interleave(5, dim=0) + 1.5 * torch.randn(200, 6, generator=generator)
+    audio, captions = _audio_and_captions(40, seed=5, exact_ties=exact_ties, tie_share=0.3, noise=1.5)
     both = metrics.retrieval_metrics(audio, captions, 5, block_elements=block_elements)
     assert both["t2a"] == metrics.text_to_audio(audio, captions, 5)
     assert both["a2t"] == metrics.audio_to_text(audio, captions, 5)
