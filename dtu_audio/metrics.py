@@ -28,15 +28,14 @@ import torch
 import torch.nn.functional as F
 
 from dtu_audio.errors import DtuError
+from dtu_audio.resolve import resolve_device
 
 METRIC_KEYS = ("R1", "R5", "R10", "R50", "medR", "meanR", "mAP10")
 BLOCK_ELEMENTS = {"cpu": 1 << 22, "cuda": 1 << 26}
 
 
 def _device(device: str | torch.device | None) -> torch.device:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    return resolve_device("auto") if device is None else torch.device(device)
 
 
 @contextmanager

@@ -13,9 +13,10 @@ from rich.table import Table
 
 from dtu_audio.datasets.manifest import read_manifest
 from dtu_audio.encoders.word_text_encoder import write_word_text_encoder
-from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite, resolve_device
+from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite
 from dtu_audio.evaluation.report import plot_results
 from dtu_audio.fileio import write_json
+from dtu_audio.resolve import resolve_device
 from dtu_audio.specs import RunSpec, load_spec
 from dtu_audio.syncaps.generate import generate
 from dtu_audio.syncaps.plan import PlanOptions, plan_new_set
@@ -94,8 +95,9 @@ def run_quickstart(
         "train.output_dir": str(out / "runs"),
         "train.seed": seed,
         "train.epochs": epochs,
+        "eval.seed": seed,
     }
-    device = resolve_device(base.train.device)
+    device = resolve_device(base.eval.device, setting="eval.device")
     prepared = prepare_suite("syncaps", load_spec("quickstart", overrides), data)
     results = []
     for weight in LAMBDAS:

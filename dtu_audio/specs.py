@@ -105,7 +105,7 @@ class DataSpec(_Section):
     num_workers: int = Field(4, ge=0, description="Data-loader worker processes.")
     waveform_cache: bool = Field(True, description="Decode each split once into a memory-mapped cache.")
     cache_dir: Path | None = Field(
-        None, description="Waveform cache folder (default: the user cache, or $DTU_HOME/cache)."
+        None, description="Waveform cache folder (default: $DTU_HOME/waveforms, else the user cache)."
     )
 
 
@@ -139,9 +139,21 @@ class TrainSpec(_Section):
     skip_bad_audio: bool = Field(False, description="Leave unreadable audio out instead of stopping.")
 
 
-class EvalSpec(_Section):
-    """Evaluation protocol and outputs."""
+#: Seed of the rebalanced ("rearranged") captions: ``dtu rearrange-splits --seed`` and ``eval.seed`` default
+#: to it, so both give the same rearranged test set.
+REBALANCE_SEED = 0
 
+
+class EvalSpec(_Section):
+    """Evaluation protocol, where it runs, and its outputs (``dtu eval`` reads nothing from ``train``)."""
+
+    device: str = Field("auto", description="auto, cpu, cuda or cuda:N (dtu eval --device).")
+    precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="auto: bf16 autocast on CUDA.")
+    seed: int = Field(
+        REBALANCE_SEED,
+        description="Seed of the rearranged test sets (as dtu rearrange-splits --seed) and of the bootstrap.",
+    )
+    output_dir: Path = Field(Path("runs"), description="Evaluation folders are written under this folder.")
     batch_size: int = Field(32, gt=0, description="Clips per forward pass.")
     suite: Literal["standard", "temporal", "all"] = Field("all", description="Which test sets to run.")
     bootstrap_samples: int = Field(1000, ge=0, description="Bootstrap resamples for intervals.")

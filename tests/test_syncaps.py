@@ -14,6 +14,7 @@ import soundfile as sf
 from cli_helpers import run_dtu
 
 from dtu_audio.errors import DtuError
+from dtu_audio.resolve import cache_dir
 from dtu_audio.syncaps import (
     PlanOptions,
     esc50_sources,
@@ -292,7 +293,7 @@ def test_synthesized_sources_are_distinct_and_deterministic(synth_sources, tmp_p
 def test_the_published_recipe_is_fetched_into_the_cache_once(reference_data, monkeypatch):
     monkeypatch.setattr(fetch, "PUBLISHED_RECIPE_URL", (reference_data / "syncaps").as_uri())
     folder = fetch.published_recipe_dir()
-    assert folder.is_relative_to(fetch.cache_root())
+    assert folder.is_relative_to(cache_dir("syncaps"))
     recipe, descriptions = load_recipe(folder)
     assert len(recipe.clips) == 5370 and descriptions["cow"] == "cow mooing"
     monkeypatch.setattr(fetch, "PUBLISHED_RECIPE_URL", "http://127.0.0.1:9/json_files")

@@ -80,15 +80,3 @@ def test_two_processes_match_one_process(tmp_path):
         assert results[rank]["grads"].keys() == single["grads"].keys()
         for name, grad in single["grads"].items():
             torch.testing.assert_close(results[rank]["grads"][name], grad, rtol=1e-5, atol=1e-6, msg=name)
-
-
-def test_device_choices_are_checked():
-    from dtu_audio.errors import DtuError
-    from dtu_audio.training.distributed import pick_device
-
-    assert pick_device("cpu") == torch.device("cpu")
-    with pytest.raises(DtuError, match="not a device"):
-        pick_device("gpu7")
-    if not torch.cuda.is_available():
-        with pytest.raises(DtuError, match="CUDA is not available"):
-            pick_device("cuda")

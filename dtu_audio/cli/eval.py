@@ -10,9 +10,10 @@ import typer
 from rich.console import Console
 
 from dtu_audio.errors import DtuError
-from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite, resolve_device
+from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite
 from dtu_audio.evaluation.report import changes_table, compare_table, plot_results, results_table
 from dtu_audio.fileio import write_json
+from dtu_audio.resolve import resolve_device
 from dtu_audio.specs import load_spec, preset_names, save_spec
 
 
@@ -24,7 +25,9 @@ def _slug(checkpoint: str) -> str:
 
 
 def eval_command(
-    ckpt: str | None = typer.Option(None, "--ckpt", help="Checkpoint file or weight-cache name (e.g. wavcaps-pt)."),
+    ckpt: str | None = typer.Option(
+        None, "--ckpt", help="Checkpoint file or weight-cache name (wavcaps-pt, dtu-finetuned/<stem>)."
+    ),
     dataset: str = typer.Option(..., "--dataset", help="audiocaps, clotho, syncaps, or a test manifest file."),
     data_root: Path | None = typer.Option(None, "--data-root", help="Folder with the test manifests and audio."),
     suite: Literal["standard", "temporal", "all"] | None = typer.Option(
@@ -34,11 +37,11 @@ def eval_command(
         None, "--compare", help="Evaluate two checkpoints and show them side by side.", metavar="CKPT_A CKPT_B"
     ),
     plot: bool = typer.Option(False, "--plot", help="Also draw plot.png comparing the sets and variants."),
-    out: Path | None = typer.Option(None, "--out", help="Output folder (default: <train.output_dir>/eval-...)."),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default: <eval.output_dir>/eval-...)."),
     spec_name: str | None = typer.Option(None, "--spec", help="Preset or YAML spec (default: the dataset's preset)."),
     set_: list[str] = typer.Option([], "--set", help="Override a spec field: section.field=value (repeatable)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the on-disk embedding cache."),
-    device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default: train.device)."),
+    device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default: eval.device)."),
 ) -> None:
     """Evaluate a checkpoint on a dataset's test suite (text-to-audio and audio-to-text retrieval)."""
     if (ckpt is None) == (compare is None):
@@ -49,10 +52,11 @@ def eval_command(
         *set_,
         *([f"eval.suite={suite}"] if suite else []),
         *(["eval.embedding_cache=false"] if no_cache else []),
+        *([f"eval.device={device}"] if device else []),
     ]
     spec = load_spec(preset, overrides)
     prepared = prepare_suite(dataset, spec, data_root)
-    run_device = resolve_device(device or spec.train.device)
+    run_device = resolve_device(spec.eval.device, setting="eval.device")
 
     console = Console()
     results = []
@@ -61,7 +65,7 @@ def eval_command(
             results.append(evaluate_checkpoint(checkpoint, prepared, spec, run_device))
 
     label = "-vs-".join(_slug(c) for c in checkpoints)
-    folder = out or Path(spec.train.output_dir) / f"eval-{_slug(prepared.dataset)}-{label}"
+    folder = out or Path(spec.eval.output_dir) / f"eval-{_slug(prepared.dataset)}-{label}"
     write_json(folder / "results.json", results[0] if len(results) == 1 else {"runs": results})
     save_spec(spec, folder / "spec.yaml")
     for result in results:

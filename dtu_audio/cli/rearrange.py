@@ -13,6 +13,7 @@ from dtu_audio.datasets.manifest import Manifest, load_manifest_or_csv
 from dtu_audio.datasets.splits import DATASETS, SPLITS, SplitFiles, build_split, collect_files, write_split_files
 from dtu_audio.datasets.temporal import CONNECTIVES
 from dtu_audio.errors import DtuError
+from dtu_audio.specs import REBALANCE_SEED
 
 
 def _inputs_from_folder(folder: Path) -> dict[str, Path]:
@@ -57,7 +58,9 @@ def rearrange_splits(
     ),
     dataset: str = typer.Option("audiocaps", "--dataset", help=f"One of {', '.join(DATASETS)} (names the files)."),
     audio_root: Path | None = typer.Option(None, "--audio-root", help="Audio folder written into CSV-built manifests."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the rebalancing draw."),
+    seed: int = typer.Option(
+        REBALANCE_SEED, "--seed", help="Seed of the rebalancing draw (dtu eval's eval.seed has the same default)."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
 ) -> None:
     """Write rebalanced and temporal (future_past, reverse, replace) split files like the paper's."""

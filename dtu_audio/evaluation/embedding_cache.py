@@ -9,26 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import platformdirs
 import torch
 
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import atomic_path, write_json
 
 _INDEX = "checkpoints.json"
-
-
-def default_cache_root() -> Path:
-    """Where embeddings are cached: ``$DTU_HOME/embeddings``, else the user cache folder."""
-    home = os.environ.get("DTU_HOME")
-    base = Path(home) if home else platformdirs.user_cache_path("dtu-audio")
-    return base / "embeddings"
 
 
 def file_sha256(path: str | Path) -> str:

@@ -9,12 +9,11 @@ from pathlib import Path
 import torch
 
 from dtu_audio.errors import DtuError
-from dtu_audio.evaluation.embedding_cache import EmbeddingCache, default_cache_root, file_sha256
+from dtu_audio.evaluation.embedding_cache import EmbeddingCache, file_sha256
 from dtu_audio.evaluation.runner import AudioLocator, evaluate_suite
 from dtu_audio.evaluation.suites import DATASETS, RECIPES, SuiteName, TestSet, build_suite, custom_recipes
+from dtu_audio.resolve import cache_dir, checkpoint_path, use_bf16
 from dtu_audio.specs import RunSpec
-
-_CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
 
 
 @dataclass(frozen=True)
@@ -44,30 +43,9 @@ def prepare_suite(dataset: str, spec: RunSpec, data_root: Path | None = None) ->
     root = Path(root)
     if not root.is_dir():
         raise DtuError(f"data root {root} is not a folder")
-    test_sets = build_suite(recipes, root, spec.eval.suite, seed=spec.train.seed)
+    test_sets = build_suite(recipes, root, spec.eval.suite, seed=spec.eval.seed)
     audio_roots = [r for r in (spec.data.audio_root, root) if r is not None]
     return PreparedSuite(name, root, spec.eval.suite, test_sets, AudioLocator(audio_roots))
-
-
-def checkpoint_file(name_or_path: str) -> Path:
-    """The file behind ``--ckpt``: a path, or a weight-cache name resolved like ``load_model`` does."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    if path.suffix in _CHECKPOINT_SUFFIXES or len(path.parts) > 1:
-        raise DtuError(f"checkpoint {path} does not exist")
-    from dtu_audio.weights import weight_path
-
-    return Path(weight_path(name_or_path))
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` is CUDA when present, else CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise DtuError(f"device {device} asked for, but CUDA is not available; use --device cpu")
-    return torch.device(device)
 
 
 class ModelEmbedder:
@@ -90,10 +68,10 @@ def evaluate_checkpoint(
     from dtu_audio import load_model
 
     started = time.perf_counter()
-    path = checkpoint_file(checkpoint)
+    path = checkpoint_path(checkpoint)
     sha256 = file_sha256(path)
     model = load_model(path, device=device)
-    bf16 = spec.train.precision == "bf16" or (spec.train.precision == "auto" and device.type == "cuda")
+    bf16 = use_bf16(spec.eval.precision, device, setting="eval.precision")
     audio_settings = {**model.audio_spec.model_dump(mode="json"), "bf16": bf16}
     text_settings = {
         "text_encoder": model.model_spec.text_encoder,
@@ -105,7 +83,7 @@ def evaluate_checkpoint(
         sha256,
         audio_settings,
         text_settings,
-        root=(cache_root or default_cache_root()) if use_cache else None,
+        root=(cache_root or cache_dir("embeddings")) if use_cache else None,
         checkpoint_path=path,
     )
     loaded = time.perf_counter()
@@ -116,7 +94,7 @@ def evaluate_checkpoint(
         prepared.locator,
         batch_size=spec.eval.batch_size,
         bootstrap_samples=spec.eval.bootstrap_samples,
-        seed=spec.train.seed,
+        seed=spec.eval.seed,
         device=device,
     )
     outcome["timing"] = {"load_model_s": loaded - started, **outcome["timing"]}

@@ -9,11 +9,11 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-import platformdirs
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import atomic_path
+from dtu_audio.resolve import cache_dir
 from dtu_audio.syncaps.recipe import AUTHORS_FILES
 
 #: The paper's public repository, pinned to the commit the recipe was published in.
@@ -23,11 +23,6 @@ PUBLISHED_RECIPE_URL = (
 )
 ESC50_URL = "https://github.com/karoldvl/ESC-50/archive/master.zip"
 _TIMEOUT_S = 30
-
-
-def cache_root() -> Path:
-    """The dtu cache: ``$DTU_HOME`` when set, else the per-user cache folder."""
-    return Path(os.environ.get("DTU_HOME") or platformdirs.user_cache_dir("dtu-audio"))
 
 
 def _download(url: str, target: Path, show_progress: bool = False) -> None:
@@ -43,7 +38,7 @@ def _download(url: str, target: Path, show_progress: bool = False) -> None:
 
 def published_recipe_dir() -> Path:
     """The published recipe folder in the cache, fetched on first use."""
-    folder = cache_root() / "syncaps" / "published-recipe"
+    folder = cache_dir("syncaps") / "published-recipe"
     for name in AUTHORS_FILES.values():
         if (folder / name).is_file():
             continue
@@ -60,7 +55,7 @@ def published_recipe_dir() -> Path:
 
 def download_esc50() -> Path:
     """The ESC-50 checkout in the cache (``ESC-50-master``), downloaded and unpacked on first use."""
-    root = cache_root() / "esc50"
+    root = cache_dir("esc50")
     checkout = root / "ESC-50-master"
     if (checkout / "meta" / "esc50.csv").is_file():
         return checkout

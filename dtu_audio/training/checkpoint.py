@@ -60,13 +60,12 @@ def save_training_checkpoint(
 
 
 def read_training_checkpoint(path: Path) -> dict:
-    """Load a checkpoint written by :func:`save_training_checkpoint` (on the CPU)."""
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise DtuError(f"checkpoint {path} does not exist") from None
-    except Exception as err:
-        raise DtuError(f"checkpoint {path} cannot be read ({type(err).__name__}); it may be truncated") from None
+    """Load a checkpoint written by :func:`save_training_checkpoint` (on the CPU, no pickled code run)."""
+    from dtu_audio.safe_load import load_torch_file
+
+    payload = load_torch_file(path)
+    if not isinstance(payload, dict):
+        raise DtuError(f"checkpoint {path} is not a training checkpoint (it holds a {type(payload).__name__})")
     missing = {"model", "optimizer", "scheduler", "rng", "train_state"} - set(payload)
     if missing:
         raise DtuError(f"checkpoint {path} is not a training checkpoint (lacks {', '.join(sorted(missing))})")
@@ -84,8 +83,10 @@ def restore_training_checkpoint(
     The schedule's shape comes from ``scheduler`` as built for the current spec, so a run resumed
     with more epochs stretches its cosine decay to the new end.
     """
+    from dtu_audio.encoders.checkpoint import checkpoint_state
+
     try:
-        model.load_state_dict(payload["model"])
+        model.load_state_dict(checkpoint_state(payload)[0])
         optimizer.load_state_dict(payload["optimizer"])
         scheduler.load_state_dict(payload["scheduler"])
     except (RuntimeError, ValueError, KeyError) as err:

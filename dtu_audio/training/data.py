@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from dtu_audio.datasets.audio_scan import DecodedWaveforms, scan_audio
@@ -15,6 +13,7 @@ from dtu_audio.datasets.splits import DATASETS, POS_NEG_FILE, split_file_name
 from dtu_audio.datasets.temporal_pairs import PosNeg, pos_neg_from_toolkit, read_pos_neg_json
 from dtu_audio.datasets.waveform_cache import WaveformCache, build_waveform_cache
 from dtu_audio.errors import DtuError
+from dtu_audio.resolve import cache_dir
 from dtu_audio.specs import RunSpec
 
 
@@ -60,12 +59,10 @@ def _find_manifest(spec: RunSpec, split: str) -> Path:
 
 
 def waveform_cache_dir(spec: RunSpec) -> Path:
-    """Where split waveforms are cached: ``data.cache_dir``, ``$DTU_HOME/cache``, else the user cache."""
+    """Where split waveforms are cached: ``data.cache_dir``, else ``$DTU_HOME/waveforms`` (or the user cache)."""
     if spec.data.cache_dir is not None:
         return Path(spec.data.cache_dir)
-    home = os.environ.get("DTU_HOME")
-    base = Path(home) / "cache" if home else Path(platformdirs.user_cache_dir("dtu-audio"))
-    return base / "waveforms"
+    return cache_dir("waveforms")
 
 
 def _audio_paths(manifest: Manifest, audio_root: Path) -> list[Path | None]:

@@ -13,7 +13,7 @@ import torch
 import torch.distributed as dist
 import torch.distributed.nn.functional as dist_fn
 
-from dtu_audio.errors import DtuError
+from dtu_audio.resolve import resolve_device, use_bf16
 
 
 @dataclass(frozen=True)
@@ -33,26 +33,13 @@ class ProcessGroup:
         return self.world_size > 1
 
 
-def pick_device(preference: str, local_rank: int = 0) -> torch.device:
-    """``auto``: this process's GPU (``LOCAL_RANK``) when CUDA is present, else the CPU; ``cuda``: that GPU."""
-    if preference == "auto":
-        return torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
-    try:
-        device = torch.device(preference)
-    except RuntimeError:
-        raise DtuError(f"train.device {preference!r} is not a device; use auto, cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise DtuError(f"train.device is {preference} but CUDA is not available; use --set train.device=cpu")
-    return torch.device("cuda", local_rank) if device.type == "cuda" and device.index is None else device
-
-
 def init_process_group(preference: str) -> ProcessGroup:
     """Join the process group ``torchrun`` describes (env ``WORLD_SIZE``), or run alone."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size == 1:
-        return ProcessGroup(0, 1, pick_device(preference))
+        return ProcessGroup(0, 1, resolve_device(preference, setting="train.device"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device = pick_device(preference, local_rank)
+    device = resolve_device(preference, local_rank, setting="train.device")
     if device.type == "cuda":
         torch.cuda.set_device(device)
     if not dist.is_initialized():
@@ -104,9 +91,7 @@ def barrier() -> None:
 
 def autocast_factory(device: torch.device, precision: str) -> Callable[[], AbstractContextManager]:
     """A maker of the forward pass's autocast context: bf16 on CUDA for ``auto``/``bf16``, else off."""
-    if precision == "bf16" and device.type != "cuda":
-        raise DtuError("train.precision bf16 needs a CUDA device; use auto or fp32 on the CPU")
-    enabled = device.type == "cuda" and precision in ("auto", "bf16")
+    enabled = use_bf16(precision, device, setting="train.precision")
     return partial(torch.autocast, device.type, dtype=torch.bfloat16, enabled=enabled)
 
 

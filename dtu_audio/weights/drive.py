@@ -82,7 +82,7 @@ def _publish(entry: WeightEntry, cache: WeightCache, staging: Path, digest: str)
         problem = f"its sha256 is {digest}, expected {entry.sha256}"
     if problem is None and entry.sha256 is None and entry.checkpoint_key is not None:
         try:
-            check_checkpoint(staging, entry.checkpoint_key, entry.name)
+            check_checkpoint(staging, entry)
         except DtuError as err:
             problem = str(err)
     if problem is not None:
