@@ -145,7 +145,7 @@ REBALANCE_SEED = 0
 
 
 class EvalSpec(_Section):
-    """Evaluation protocol, where it runs, and its outputs (``dtu eval`` reads nothing from ``train``)."""
+    """Evaluation protocol, where it runs, and its outputs (dtu eval reads none of the train section)."""
 
     device: str = Field("auto", description="auto, cpu, cuda or cuda:N (dtu eval --device).")
     precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="auto: bf16 autocast on CUDA.")

@@ -152,3 +152,26 @@ def test_own_manifest_gets_its_temporal_variants_derived(tmp_path, data, monkeyp
     }
     assert result["sets"]["future_past_reverse"]["source"] == "reverse of future_past"
     assert result["sets"]["future_past_reverse"]["order_accuracy"]["pairs"] == 3
+
+
+def test_eval_of_an_imported_fine_tuned_checkpoint_uses_the_eval_section(tmp_path, data, monkeypatch, capsys):
+    import yaml
+
+    from dtu_audio.weights import import_file, weight_path
+
+    import_file("dtu-finetuned/clotho_lambda10", _checkpoint(tmp_path, "clotho_lambda10.pt", seed=0))
+    code, _, stderr = run_dtu(
+        monkeypatch,
+        capsys,
+        *("eval", "--ckpt", "dtu-finetuned/clotho_lambda10", "--dataset", "syncaps", "--data-root", data),
+        *("--device", "cpu", "--set", f"eval.output_dir={tmp_path / 'evals'}"),
+        *("--set", f"train.output_dir={tmp_path / 'train-runs'}", "--set", "train.device=cuda:7"),
+    )
+    assert code == 0, stderr
+    (folder,) = (tmp_path / "evals").iterdir()
+    result = json.loads((folder / "results.json").read_text())
+    assert result["checkpoint"]["path"] == str(weight_path("dtu-finetuned/clotho_lambda10").resolve())
+    assert result["device"] == "cpu"
+    saved = yaml.safe_load((folder / "spec.yaml").read_text())
+    assert saved["eval"]["device"] == "cpu" and saved["eval"]["seed"] == 0
+    assert not (tmp_path / "train-runs").exists()

@@ -164,3 +164,25 @@ def test_bad_inputs_are_one_line_errors(small_val_csv, tmp_path):
     )
     _assert_one_line_error(dtu_process("rearrange-splits", "--val", small_val_csv, "--out", small_val_csv), "is a file")
     assert not out.exists()
+
+
+def test_rearrange_splits_and_eval_give_the_same_rearranged_test_set_by_default(tmp_path):
+    from dtu_audio.datasets.manifest import read_manifest
+    from dtu_audio.evaluation.pipeline import prepare_suite
+    from dtu_audio.specs import load_spec
+
+    events = ["a dog barks", "a car passes", "rain falls", "a bell rings", "a man speaks", "birds sing"]
+    rows = [
+        [f"Y{i}.wav", *(f"{events[(i + k) % 6]} {word} {events[(i + k + 1) % 6]}" for k in range(5))]
+        for i, word in enumerate(["followed by", "then", "before", "after", "and then"] * 6)
+    ]
+    data = tmp_path / "data"
+    data.mkdir()
+    write_csv(data / "test.csv", ["file_name", *(f"caption_{k}" for k in range(1, 6))], rows)
+    assert dtu_process("rearrange-splits", "--test", data / "test.csv", "--out", tmp_path / "out").returncode == 0
+    written = read_manifest(tmp_path / "out" / "test_audioset_5_rearranged.json").captions
+    prepared = prepare_suite("audiocaps", load_spec("audiocaps"), data)
+    derived = next(s for s in prepared.test_sets if s.name == "rearranged").manifest.captions
+    assert derived == written
+    other_seed = prepare_suite("audiocaps", load_spec("audiocaps", ["eval.seed=20"]), data)
+    assert next(s for s in other_seed.test_sets if s.name == "rearranged").manifest.captions != written
