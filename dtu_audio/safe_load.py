@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import pickle
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,9 @@ def load_torch_file(path: str | Path, label: str | None = None) -> Any:
     if kind is not None:
         raise DtuError(f"checkpoint {label} is {kind}, not a PyTorch checkpoint")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # a garbage first byte reads as an odd pickle protocol: the error says it
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         pickled = re.search(r"GLOBAL (\S+)", str(err))
         if pickled is None:

@@ -160,7 +160,9 @@ def test_weight_cache_names_load(saved, model):
     assert torch.equal(loaded.audio_proj[0].weight, model.audio_proj[0].weight)
 
 
-@pytest.mark.parametrize(("content", "says"), [(b"", "an empty file"), (b"\x80\x02garbage", "cannot read")])
+@pytest.mark.parametrize(
+    ("content", "says"), [(b"", "an empty file"), (b"\x80\x02garbage", "cannot read"), (b"\x80junk", "cannot read")]
+)
 def test_empty_or_garbage_checkpoints_are_one_line_errors_in_eval_and_train(
     tmp_path, spec, monkeypatch, capsys, content, says
 ):
