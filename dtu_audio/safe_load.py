@@ -94,15 +94,12 @@ def _refused(label: str, names: list[str]) -> DtuError:
     )
 
 
-def load_torch_file(path: str | Path, label: str | None = None) -> Any:
-    """``torch.load`` ``path`` onto the CPU, tensors and plain data only; a one-line ``DtuError`` otherwise.
-
-    ``label`` names the file in errors (default: the path).
-    """
+def load_torch_file(path: str | Path) -> Any:
+    """``torch.load`` ``path`` onto the CPU, tensors and plain data only; a one-line ``DtuError`` otherwise."""
     import torch
 
     path = Path(path)
-    label = label or str(path)
+    label = str(path)
     if not path.is_file():
         raise DtuError(f"checkpoint {label} does not exist")
     kind = _not_torch(path)

@@ -20,8 +20,8 @@ LAYOUT_NAMES: dict[Layout, str] = {
 }
 
 
-def check_checkpoint(path: Path, entry: WeightEntry) -> dict:
-    """The checkpoint at ``path`` when it is a dict holding ``entry.checkpoint_key``; a ``DtuError`` otherwise."""
+def check_checkpoint(path: Path, entry: WeightEntry) -> None:
+    """A ``DtuError`` unless ``path`` safely loads as a dict holding ``entry.checkpoint_key`` (for downloads)."""
     from dtu_audio.safe_load import load_torch_file
 
     ckpt = load_torch_file(path)
@@ -29,7 +29,6 @@ def check_checkpoint(path: Path, entry: WeightEntry) -> dict:
     if not isinstance(ckpt, dict) or not isinstance(ckpt.get(key), dict):
         found = ", ".join(map(str, list(ckpt)[:5])) if isinstance(ckpt, dict) else type(ckpt).__name__
         raise DtuError(f"{path} is not a checkpoint for {entry.name}: it has no top-level {key!r} (found: {found})")
-    return ckpt
 
 
 def check_fits_entry(path: Path, entry: WeightEntry) -> None:
