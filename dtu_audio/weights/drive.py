@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import gdown
 import requests
 
+from dtu_audio.download import Progress, download_resumable
 from dtu_audio.errors import DtuError
-from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso, sha256_file
+from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso
 from dtu_audio.weights.checkpoint_check import check_checkpoint
 from dtu_audio.weights.registry import WeightEntry, recovery_hint
 
 # Extra attempts after a dropped connection; each one resumes with an HTTP Range request.
 RETRIES = 3
-# Seconds to wait for the server to connect, then between bytes.
-TIMEOUT = (15.0, 60.0)
-
-Progress = Callable[[int, int | None], None]
 
 
 def _drive_error(entry: WeightEntry, err: Exception) -> DtuError:
@@ -51,23 +46,7 @@ def download_drive_file(entry: WeightEntry, cache: WeightCache, progress: Progre
     """
     staging = cache.partial_dir(entry.name) / entry.filename
     try:
-        staging.parent.mkdir(parents=True, exist_ok=True)
-        if staging.is_file():  # complete, left unverified by a run that stopped
-            digest = sha256_file(staging)
-        else:
-            hasher = hashlib.sha256()
-            gdown.download(
-                id=entry.drive_id,
-                output=str(staging),
-                quiet=True,
-                resume=True,
-                retries=RETRIES,
-                timeout=TIMEOUT,
-                progress=progress,
-                hasher=hasher,
-                use_cookies=False,
-            )
-            digest = hasher.hexdigest()
+        digest = download_resumable(staging, "sha256", progress, drive_id=entry.drive_id, retries=RETRIES)
     except (gdown.exceptions.DownloadError, requests.RequestException, OSError) as err:
         raise _drive_error(entry, err) from err
     return _publish(entry, cache, staging, digest)
