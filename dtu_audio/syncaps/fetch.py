@@ -41,9 +41,27 @@ def _download(url: str, target: Path, show_progress: bool = False) -> None:
                 progress.advance(task, len(chunk))
 
 
+def _recipe_folder() -> Path:
+    return cache_root() / "syncaps" / "published-recipe"
+
+
+def _esc50_checkout() -> Path:
+    return cache_root() / "esc50" / "ESC-50-master"
+
+
+def pending_downloads(esc50: bool = True) -> list[str]:
+    """The URLs :func:`published_recipe_dir` (and, with ``esc50``, :func:`download_esc50`) would fetch now."""
+    urls = [
+        f"{PUBLISHED_RECIPE_URL}/{name}" for name in AUTHORS_FILES.values() if not (_recipe_folder() / name).is_file()
+    ]
+    if esc50 and not (_esc50_checkout() / "meta" / "esc50.csv").is_file():
+        urls.append(ESC50_URL)
+    return urls
+
+
 def published_recipe_dir() -> Path:
     """The published recipe folder in the cache, fetched on first use."""
-    folder = cache_root() / "syncaps" / "published-recipe"
+    folder = _recipe_folder()
     for name in AUTHORS_FILES.values():
         if (folder / name).is_file():
             continue
@@ -60,8 +78,8 @@ def published_recipe_dir() -> Path:
 
 def download_esc50() -> Path:
     """The ESC-50 checkout in the cache (``ESC-50-master``), downloaded and unpacked on first use."""
-    root = cache_root() / "esc50"
-    checkout = root / "ESC-50-master"
+    checkout = _esc50_checkout()
+    root = checkout.parent
     if (checkout / "meta" / "esc50.csv").is_file():
         return checkout
     archive = root / "ESC-50-master.zip"
