@@ -13,6 +13,8 @@ import pytest
 import soundfile as sf
 from cli_helpers import run_dtu
 
+from dtu_audio.data.home import data_home, read_record, verify
+from dtu_audio.datasets.manifest import read_manifest
 from dtu_audio.errors import DtuError
 from dtu_audio.syncaps import (
     PlanOptions,
@@ -347,3 +349,26 @@ def test_synthesized_sources_make_a_set_through_the_cli(tmp_path, monkeypatch, c
     assert code == 0, printed
     test = _load(tmp_path / "set" / "test.json")["data"]
     assert len(test) == 1 and sf.info(test[0]["audio"]).samplerate == 32000
+
+
+def test_dtu_data_prepare_syncaps_replays_the_recipe_into_the_data_home(recipe_slice, esc50_dir, monkeypatch, capsys):
+    monkeypatch.setattr(fetch, "PUBLISHED_RECIPE_URL", recipe_slice.as_uri())
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    code, out, err = run_dtu(monkeypatch, capsys, "data", "prepare", "syncaps", "--esc50", esc50_dir)
+    assert code == 0, err
+    folder = data_home() / "syncaps"
+    assert f"syncaps: prepared in {folder} (train " in out
+    record = read_record(folder)
+    assert sum(record.clips.values()) == TRAIN_VAL_SLICE + TEST_SLICE and verify(folder, record) == []
+    test = read_manifest(folder / "test.json")
+    assert test.entries[0].audio == f"audio/{test.entries[0].id}" and (folder / test.entries[0].audio).is_file()
+    assert not (data_home() / ".staging" / "syncaps").exists()
+    code, out, _ = run_dtu(monkeypatch, capsys, "data", "prepare", "syncaps", "--esc50", esc50_dir)
+    assert code == 0 and "syncaps: already prepared" in out
+
+
+def test_dtu_data_prepare_syncaps_offline_says_what_it_would_fetch(monkeypatch, capsys):
+    monkeypatch.setenv("DTU_OFFLINE", "1")
+    code, _, err = run_dtu(monkeypatch, capsys, "data", "prepare", "syncaps")
+    assert code == 2 and fetch.ESC50_URL in err and f"{fetch.PUBLISHED_RECIPE_URL}/" in err
+    assert "error: offline mode" in err and not (data_home() / "syncaps").exists()

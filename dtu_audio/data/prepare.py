@@ -156,7 +156,7 @@ def prepare_syncaps(
                 ui.say(f"  {url}")
             raise DtuError(
                 f"{OFFLINE_HINT} forbids the {len(pending)} downloads listed above; run dtu data prepare syncaps "
-                "online, or pass --esc50 DIR with an ESC-50 checkout and --recipe's files in the dtu cache"
+                "online (--esc50 DIR takes an ESC-50 checkout you already have)"
             )
         checkout = esc50 or syncaps_fetch.download_esc50()
         recipe, descriptions = load_recipe(syncaps_fetch.published_recipe_dir())
