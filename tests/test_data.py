@@ -308,3 +308,21 @@ def test_audiocaps_download_fetches_missing_clips_through_yt_dlp(audiocaps_net, 
     prepared = prepare_audiocaps(clips, download=True)
     assert prepared.record.missing == {"train": 3, "val": 0, "test": 2}
     assert (clips / "eeeeeeeeeee_20.wav").is_file() and (clips / "fffffffffff_0.wav").is_file()
+
+
+@pytest.mark.parametrize(
+    ("csv_name", "published", "clips", "absent_from_csv"),
+    [("val.csv", "val_audioset_5_orig.json", 428, 1), ("test.csv", "test_full.json", 816, 9)],
+)
+def test_the_papers_audiocaps_files_against_the_csv_captions(
+    reference_data, csv_name, published, clips, absent_from_csv
+):
+    """What docs/data.md says: the CSV's captions and order; the clip set is the authors' copy's."""
+    from dtu_audio.datasets.manifest import manifest_from_csv
+
+    by_youtube_id = {e.id[1:-4]: e.captions for e in manifest_from_csv(reference_data / "audiocaps" / csv_name).entries}
+    paper = read_manifest(reference_data / "audiocaps" / published)
+    shared = [e for e in paper.entries if e.id[:11] in by_youtube_id]
+    assert len(paper) == clips and len(paper) - len(shared) == absent_from_csv
+    assert all(e.captions == by_youtube_id[e.id[:11]] for e in shared)
+    assert [e.id[:11] for e in shared] == [i for i in by_youtube_id if i in {e.id[:11] for e in shared}]
