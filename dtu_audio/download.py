@@ -7,6 +7,7 @@ later call resumes with an HTTP Range request, and hashes the bytes as they arri
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import gdown
+import requests
 from filelock import FileLock, Timeout
 
 #: Extra attempts after a dropped connection; each one resumes with an HTTP Range request.
@@ -93,3 +95,16 @@ def download_resumable(
         use_cookies=False,
     )
     return hasher.hexdigest()
+
+
+def download_problem(err: Exception, server: str, where: str, fix: str) -> str:
+    """What stopped a download, in words: a full disk (in ``where``; then ``fix``), an HTTP status from
+    ``server``, no connection to it, or anything else, which the next run resumes from."""
+    detail = " ".join(str(err).split())[:300]
+    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+        return f"the disk is full ({err.filename or where}); {fix}"
+    if isinstance(err, requests.HTTPError):
+        return f"{server} answered HTTP {err.response.status_code}"
+    if isinstance(err, requests.ConnectionError) or isinstance(err.__cause__, requests.ConnectionError):
+        return f"cannot reach {server}; check the network connection ({detail})"
+    return f"the download failed ({detail}); run the same command again to resume it"

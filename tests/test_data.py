@@ -213,6 +213,15 @@ def test_a_caption_csv_with_the_wrong_header_is_one_line_naming_it_and_the_fix(n
     assert "delete it and run dtu data prepare clotho again" in err
 
 
+def test_a_folder_dtu_did_not_write_is_never_replaced(net, monkeypatch, capsys):
+    mine = home.dataset_dir("clotho")
+    (mine / "audio").mkdir(parents=True)
+    (mine / "audio" / "keep.wav").write_bytes(b"mine")
+    err = _one_line_error(monkeypatch, capsys, "data", "prepare", "clotho", "--force")
+    assert f"{mine} exists but was not written by dtu data prepare" in err and "--data-home DIR" in err
+    assert (mine / "audio" / "keep.wav").read_bytes() == b"mine" and net.requests == []
+
+
 def test_a_changed_file_fails_verification_in_the_list(net, monkeypatch, capsys):
     prepare_clotho()
     folder = home.dataset_dir("clotho")

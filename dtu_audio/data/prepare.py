@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dtu_audio.data import audiocaps, clotho
 from dtu_audio.data.home import (
+    RECORD_NAME,
     DatasetRecord,
     data_home,
     dataset_lock,
@@ -43,6 +44,17 @@ class Prepared:
     already: bool
 
 
+def _existing_record(target: Path) -> DatasetRecord | None:
+    """The record of a dataset already prepared at ``target``; a folder dtu did not write is never replaced."""
+    record = read_record(target)
+    if record is None and target.exists():
+        raise DtuError(
+            f"{target} exists but was not written by dtu data prepare (it has no {RECORD_NAME}); "
+            "move it away, or pass --data-home DIR to prepare elsewhere"
+        )
+    return record
+
+
 def _disk_full(name: str, home: Path, err: OSError) -> DtuError:
     return DtuError(
         f"the disk is full ({err.filename or home}) while preparing {name}; nothing was published and the "
@@ -68,7 +80,7 @@ def prepare(
     ui = ui or QuietUI()
     with dataset_lock(name, root, on_wait):
         target = root / name
-        record = read_record(target)
+        record = _existing_record(target)
         if record is not None and not force:
             return Prepared(target, record, already=True)
         folder = downloads_dir(name, root)
@@ -146,7 +158,7 @@ def prepare_syncaps(
     ui = ui or QuietUI()
     with dataset_lock("syncaps", root, on_wait):
         target = root / "syncaps"
-        record = read_record(target)
+        record = _existing_record(target)
         if record is not None and not force:
             return Prepared(target, record, already=True)
         pending = syncaps_fetch.pending_downloads(esc50=esc50 is None)

@@ -6,7 +6,6 @@ download. Files put into the downloads folder by hand are verified the same way 
 
 from __future__ import annotations
 
-import errno
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from pathlib import Path
 import gdown
 import requests
 
-from dtu_audio.download import Progress, download_resumable, file_digest
+from dtu_audio.download import Progress, download_problem, download_resumable, file_digest
 from dtu_audio.errors import DtuError
 
 OFFLINE_HINT = "offline mode (--offline, DTU_OFFLINE=1 or HF_HUB_OFFLINE=1)"
@@ -45,15 +44,7 @@ def offline_refusal(dataset: str, missing: list[RemoteFile], folder: Path) -> Dt
 
 
 def _download_error(remote: RemoteFile, err: Exception) -> DtuError:
-    detail = " ".join(str(err).split())[:300]
-    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
-        problem = f"the disk is full ({err.filename or 'the data home'}); free some space or set DTU_DATA"
-    elif isinstance(err, requests.HTTPError):
-        problem = f"the server answered HTTP {err.response.status_code}"
-    elif isinstance(err, requests.ConnectionError) or isinstance(err.__cause__, requests.ConnectionError):
-        problem = f"cannot reach the server; check the network connection ({detail})"
-    else:
-        problem = f"the download failed ({detail}); run the same command again to resume it"
+    problem = download_problem(err, "the server", "the data home", "free some space or set DTU_DATA")
     return DtuError(f"could not download {remote.name} from {remote.url}: {problem}")
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import errno
 import os
 from pathlib import Path
 
 import gdown
 import requests
 
-from dtu_audio.download import Progress, download_resumable
+from dtu_audio.download import Progress, download_problem, download_resumable
 from dtu_audio.errors import DtuError
 from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso
 from dtu_audio.weights.checkpoint_check import check_checkpoint
@@ -21,20 +20,13 @@ RETRIES = 3
 
 def _drive_error(entry: WeightEntry, err: Exception) -> DtuError:
     what = f"{entry.name} ({entry.filename})" if entry.filename else entry.name
-    detail = " ".join(str(err).split())[:300]
-    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
-        problem = f"the disk is full ({err.filename or 'the weight cache'}); free some space or pass --cache-dir"
-    elif isinstance(err, gdown.exceptions.FileURLRetrievalError):
+    if isinstance(err, gdown.exceptions.FileURLRetrievalError):
         detail = " ".join(str(err.__context__ or err).split())  # gdown's own reason, without its advice
         problem = (
             f"Google Drive answered with a page instead of the file (download quota exceeded or no access: {detail})"
         )
-    elif isinstance(err, requests.HTTPError):
-        problem = f"Google Drive answered HTTP {err.response.status_code}"
-    elif isinstance(err, requests.ConnectionError) or isinstance(err.__cause__, requests.ConnectionError):
-        problem = f"cannot reach Google Drive; check the network connection ({detail})"
     else:
-        problem = f"the download failed ({detail}); run the same command again to resume it"
+        problem = download_problem(err, "Google Drive", "the weight cache", "free some space or pass --cache-dir")
     return DtuError(f"could not download {what}: {problem}; or {recovery_hint(entry)}")
 
 
