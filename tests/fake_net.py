@@ -16,6 +16,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -83,6 +84,18 @@ class FakeNet:
             "HF_HUB_OFFLINE": "0",
             "HF_HUB_DISABLE_TELEMETRY": "1",
         }
+
+    def serve(self, monkeypatch, **more_env: str) -> Iterator[FakeNet]:
+        """A fixture's body: start, point this test's environment at the server (online), yield it, stop.
+
+        ``more_env`` adds variables, ``{url}`` in their values standing for :attr:`url`.
+        """
+        self.start()
+        for key, value in {**self.env(), **more_env}.items():
+            monkeypatch.setenv(key, value.format(url=self.url))
+        monkeypatch.delenv("DTU_OFFLINE", raising=False)
+        yield self
+        self.stop()
 
     def seen(self, host: str, path_start: str) -> list[Request]:
         return [r for r in self.requests if r.host == host and r.path.startswith(path_start)]

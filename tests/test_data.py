@@ -46,14 +46,8 @@ def record(tmp_path_factory) -> dict[str, bytes]:
 def net(record, monkeypatch):
     fake = FakeNet()
     fake.web_files = {clotho_path(name): data for name, data in record.items()}
-    fake.start()
-    for key, value in fake.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("DTU_OFFLINE", raising=False)
-    monkeypatch.setenv(clotho.BASE_URL_VAR, fake.url)
     monkeypatch.setattr(clotho, "MD5", md5_table(record))
-    yield fake
-    fake.stop()
+    yield from fake.serve(monkeypatch, **{clotho.BASE_URL_VAR: "{url}"})
 
 
 def _clotho_requests(net: FakeNet, name: str):
@@ -242,13 +236,7 @@ AUDIOCAPS = {
 def audiocaps_net(tmp_path, monkeypatch):
     fake = FakeNet()
     fake.web_files = {f"/audiocaps/{n}": d for n, d in audiocaps_csvs(tmp_path, AUDIOCAPS).items()}
-    fake.start()
-    for key, value in fake.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("DTU_OFFLINE", raising=False)
-    monkeypatch.setenv("DTU_AUDIOCAPS_URL", f"{fake.url}/audiocaps")
-    yield fake
-    fake.stop()
+    yield from fake.serve(monkeypatch, DTU_AUDIOCAPS_URL="{url}/audiocaps")
 
 
 def _user_clips(folder, names):

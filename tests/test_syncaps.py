@@ -296,12 +296,7 @@ def test_synthesized_sources_are_distinct_and_deterministic(synth_sources, tmp_p
 def web(monkeypatch):
     """A real HTTP server on 127.0.0.1 (tests/fake_net.py) for the recipe and ESC-50 downloads."""
     fake = FakeNet()
-    fake.start()
-    for key, value in fake.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("DTU_OFFLINE", raising=False)
-    yield fake
-    fake.stop()
+    yield from fake.serve(monkeypatch)
 
 
 def _serve_recipe(web: FakeNet, folder: Path, monkeypatch) -> None:
