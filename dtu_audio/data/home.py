@@ -84,7 +84,7 @@ def file_sizes(folder: Path) -> dict[str, int]:
     return {
         path.relative_to(folder).as_posix(): path.stat().st_size
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.name != RECORD_NAME
+        if path.is_file() and path != folder / RECORD_NAME
     }
 
 
