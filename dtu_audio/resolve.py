@@ -16,8 +16,10 @@ a checkpoint file. A new kind of reference plugs in with ``register_scheme(name,
 checkpoint file that :func:`dtu_audio.load_model` reads).
 
 Folders: :func:`weights_dir` (the weight cache: ``--cache-dir``, else ``$DTU_HOME``, else the
-per-user data folder) and :func:`cache_dir` (``$DTU_HOME/<name>``, else ``<per-user cache>/<name>``,
-for the eval embedding cache, the training waveform cache and downloaded SynCaps material).
+per-user data folder), :func:`data_home` (prepared datasets: ``--data-home``, else ``$DTU_DATA``,
+else ``data`` in the weight cache) and :func:`cache_dir` (``$DTU_HOME/<name>``, else
+``<per-user cache>/<name>``, for the eval embedding cache, the training waveform cache and
+downloaded SynCaps material).
 
 Device and precision: :func:`resolve_device` (``auto``, ``cpu``, ``cuda``, ``cuda:N``) and
 :func:`use_bf16` (``auto``: bf16 autocast on CUDA only).
@@ -120,6 +122,15 @@ def weights_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     if cache_dir is not None:
         return Path(cache_dir).expanduser()
     return dtu_home() or user_data_path(APP_NAME)
+
+
+def data_home(home: str | os.PathLike | None = None) -> Path:
+    """Where ``dtu data prepare`` puts datasets: ``home``, else ``$DTU_DATA``, else ``data`` in the weight cache."""
+    if home is not None:
+        return Path(home).expanduser()
+    if os.environ.get("DTU_DATA"):
+        return Path(os.environ["DTU_DATA"]).expanduser()
+    return weights_dir() / "data"
 
 
 def cache_dir(name: CacheName) -> Path:

@@ -16,6 +16,7 @@ from dtu_audio.resolve import (
     ModelReference,
     cache_dir,
     checkpoint_path,
+    data_home,
     register_scheme,
     resolve_device,
     resolve_reference,
@@ -70,6 +71,9 @@ def test_registered_schemes_decide_their_references(monkeypatch, tmp_path):
 def test_folders_follow_dtu_home(tmp_path, monkeypatch):
     monkeypatch.setenv("DTU_HOME", str(tmp_path))
     assert weights_dir() == tmp_path and weights_dir(tmp_path / "x") == tmp_path / "x"
+    assert data_home() == tmp_path / "data" and data_home(tmp_path / "d") == tmp_path / "d"
+    monkeypatch.setenv("DTU_DATA", str(tmp_path / "datasets"))
+    assert data_home() == tmp_path / "datasets"
     assert [cache_dir(name) for name in ("embeddings", "waveforms")] == [
         tmp_path / "embeddings",
         tmp_path / "waveforms",

@@ -132,13 +132,13 @@ def load_checkpoint(model: RetrievalModel, path: str | Path) -> dict[str, Any]:
 
 def original_state_dict(model: RetrievalModel) -> dict[str, torch.Tensor]:
     """``model``'s state dict (on the CPU) as the original model's: its front-end kernels inserted where the
-    original has them, before the audio encoder's first entry."""
-    frontend = {FRONTEND_PREFIX + k: v for k, v in original_frontend_state(model.audio_spec).items()}
+    original has them, before the audio encoder's first entry (a model without one is saved as it is)."""
     state: dict[str, torch.Tensor] = {}
+    frontend_added = False
     for name, value in model.state_dict().items():
-        if frontend and name.startswith(AUDIO_PREFIX):
-            state.update(frontend)
-            frontend = {}
+        if name.startswith(AUDIO_PREFIX) and not frontend_added:  # the audio spec is asked for only here
+            state.update({FRONTEND_PREFIX + k: v for k, v in original_frontend_state(model.audio_spec).items()})
+            frontend_added = True
         state[name] = value.detach().cpu()
     return state
 
