@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from dtu_audio.datasets.manifest import read_manifest
+from dtu_audio.embedders.loading import resolve_device
 from dtu_audio.encoders.word_text_encoder import write_word_text_encoder
-from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite, resolve_device
+from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite
 from dtu_audio.evaluation.report import plot_results
 from dtu_audio.fileio import write_json
 from dtu_audio.specs import RunSpec, load_spec

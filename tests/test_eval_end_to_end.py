@@ -107,7 +107,8 @@ def test_compare_two_checkpoints(tmp_path, data, monkeypatch, capsys):
         out,
     )
     assert code == 0, stderr
-    assert "B-A" in stdout
+    assert f"A = {first} (dtu)" in stdout and f"B = {second} (dtu)" in stdout
+    assert "comparison on syncaps" in stdout and "order accuracy against A" in stdout
     runs = json.loads((out / "results.json").read_text())["runs"]
     assert [r["checkpoint"]["name"] for r in runs] == [str(first), str(second)]
 
