@@ -53,7 +53,7 @@ def _show(results: list[dict], output: OutputFormat, console: Console) -> None:
             console.out("\n".join([*lines, "", *(to_markdown(t) for t in _tables(results))]).lstrip(), highlight=False)
         else:
             for line in lines:
-                console.print(line, highlight=False)
+                console.print(line, highlight=False, soft_wrap=True)
             for table in _tables(results):
                 console.print(to_rich(table))
                 console.print()
@@ -124,5 +124,6 @@ def eval_command(
             f"{result['checkpoint']['name']}: audio embedded {done['audio']}, reused {reused['audio']}; "
             f"captions embedded {done['text']}, reused {reused['text']}; {result['timing']['total_s']:.1f} s",
             highlight=False,
+            soft_wrap=True,
         )
-    info.print(f"results written to {folder}", highlight=False)
+    info.print(f"results written to {folder}", highlight=False, soft_wrap=True)

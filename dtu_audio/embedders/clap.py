@@ -34,6 +34,20 @@ def _seeded_numpy(seed: int) -> Iterator[None]:
         np.random.set_state(state)
 
 
+@contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """No transformers progress bar while a local folder loads (it would land in tables and logs)."""
+    from transformers.utils import logging
+
+    was_enabled = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            logging.enable_progress_bar()
+
+
 def _pooled(output) -> torch.Tensor:
     """The projected embedding of ``get_*_features``: a tensor (transformers 4) or ``pooler_output`` (5)."""
     return output if isinstance(output, torch.Tensor) else output.pooler_output
@@ -48,8 +62,9 @@ class ClapEmbedder:
         from transformers import ClapModel, ClapProcessor
 
         self.name, self.source, self.fingerprint, self.bf16 = name, Path(folder), fingerprint, bf16
-        self.model = ClapModel.from_pretrained(folder).to(device).eval()
-        processor = ClapProcessor.from_pretrained(folder)
+        with _quiet_loading():
+            self.model = ClapModel.from_pretrained(folder).to(device).eval()
+            processor = ClapProcessor.from_pretrained(folder)
         self.feature_extractor, self.tokenizer = processor.feature_extractor, processor.tokenizer
         self.sample_rate = int(self.feature_extractor.sampling_rate)
         fused = bool(self.model.config.audio_config.enable_fusion)
