@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from dtu_audio.embedders.base import Embedder
 from dtu_audio.errors import DtuError
 from dtu_audio.evaluation.embedding_cache import EmbeddingCache, default_cache_root
 from dtu_audio.evaluation.runner import AudioLocator, evaluate_suite
@@ -64,14 +65,28 @@ def checkpoint_file(name_or_path: str) -> Path:
 def evaluate_checkpoint(
     reference: str, prepared: PreparedSuite, spec: RunSpec, device: torch.device, cache_root: Path | None = None
 ) -> dict:
-    """Every metric of every set of ``prepared`` for one model (any reference ``load_embedder`` takes).
-
-    Embeddings are cached under ``cache_root`` (default: the user cache) unless the spec turns the cache off.
-    """
+    """Every metric of every set of ``prepared`` for one model (any reference ``load_embedder`` takes)."""
     from dtu_audio.embedders import load_embedder
 
     started = time.perf_counter()
     embedder = load_embedder(reference, device=device, precision=spec.train.precision)
+    return evaluate_embedder(embedder, prepared, spec, device, cache_root, started=started)
+
+
+def evaluate_embedder(
+    embedder: Embedder,
+    prepared: PreparedSuite,
+    spec: RunSpec,
+    device: torch.device | None = None,
+    cache_root: Path | None = None,
+    started: float | None = None,
+) -> dict:
+    """Every metric of every set of ``prepared`` for a loaded :class:`~dtu_audio.embedders.base.Embedder`.
+
+    Embeddings are cached under ``cache_root`` (default: the user cache) unless the spec turns the cache off;
+    ``device`` is where the metrics are computed (default: the CPU).
+    """
+    started = time.perf_counter() if started is None else started
     cache = EmbeddingCache(
         embedder.fingerprint,
         embedder.audio_settings,
@@ -92,9 +107,10 @@ def evaluate_checkpoint(
     )
     outcome["timing"] = {"load_model_s": loaded - started, **outcome["timing"]}
     outcome["timing"]["total_s"] = time.perf_counter() - started
+    describe = getattr(embedder, "describe", None)
     return {
         "checkpoint": {
-            "name": reference,
+            "name": embedder.name,
             "family": embedder.family,
             "path": str(embedder.source.resolve()) if embedder.source else None,
             "sha256": embedder.fingerprint,
@@ -102,9 +118,9 @@ def evaluate_checkpoint(
         "dataset": prepared.dataset,
         "data_root": str(prepared.data_root),
         "suite": prepared.suite,
-        "device": str(device),
+        "device": str(device or "cpu"),
         "embedding_cache": str(cache.folder) if cache.folder else None,
         **outcome,
         "spec": spec.model_dump(mode="json"),
-        "checkpoint_spec": embedder.describe(),
+        "checkpoint_spec": describe() if describe else None,
     }
