@@ -70,3 +70,18 @@ def test_compare_a_dtu_checkpoint_and_a_clap_model(tmp_path, syncaps, hub_cache,
 
     code, stdout, stderr = run_dtu(monkeypatch, capsys, *args, "--format", "md")
     assert code == 0 and "| set | model |" in stdout and "audio embedded 0, reused" in stderr
+
+
+def test_help_lists_the_name_scheme(monkeypatch, capsys):
+    code, stdout, _ = run_dtu(monkeypatch, capsys, "eval", "--help")
+    assert code == 0
+    flat = " ".join(stdout.split())
+    for part in ("hf:ORG/NAME", "save_pretrained", "weight-cache name", "HF_HUB_OFFLINE=1", "--compare"):
+        assert part in flat
+
+
+def test_compare_needs_two_models(monkeypatch, capsys):
+    code, _, stderr = run_dtu(monkeypatch, capsys, "eval", "--compare", "a.pt", "--dataset", "syncaps")
+    assert code == 2 and "two or more models" in stderr
+    code, _, stderr = run_dtu(monkeypatch, capsys, "eval", "--ckpt", "a.pt", "--compare", "b.pt", "--dataset", "x")
+    assert code == 2 and "either --ckpt" in stderr
