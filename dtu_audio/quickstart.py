@@ -14,7 +14,7 @@ from rich.table import Table
 from dtu_audio.datasets.manifest import read_manifest
 from dtu_audio.embedders.loading import resolve_device
 from dtu_audio.encoders.word_text_encoder import write_word_text_encoder
-from dtu_audio.evaluation.compare import order_difference, variant_names, verdict
+from dtu_audio.evaluation.compare import bootstrap_settings, order_difference, variant_names, verdict
 from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite
 from dtu_audio.evaluation.report import plot_results
 from dtu_audio.evaluation.tables import signed_change
@@ -148,7 +148,7 @@ def summary_lines(results: list[dict]) -> list[str]:
     """What the temporal loss changed in order accuracy, as measured: "raised" or "lowered" only when the
     paired bootstrap interval of the difference (same captions, resampled by clip) excludes zero."""
     plain, temporal = results
-    samples, seed = plain["spec"]["eval"]["bootstrap_samples"], plain["spec"]["train"]["seed"]
+    samples, seed = bootstrap_settings(plain)
     lines = []
     for name in variant_names(plain):
         before, after = plain["sets"][name]["order_accuracy"], temporal["sets"][name]["order_accuracy"]

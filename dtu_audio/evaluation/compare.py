@@ -14,6 +14,13 @@ def variant_names(result: dict) -> list[str]:
     ]
 
 
+def bootstrap_settings(result: dict) -> tuple[int, int]:
+    """The bootstrap samples and seed a result was computed with (from its saved spec)."""
+    spec = result.get("spec", {})
+    seed = spec.get("eval", {}).get("seed", spec.get("train", {}).get("seed", 0))
+    return spec.get("eval", {}).get("bootstrap_samples", 1000), seed
+
+
 def verdict(interval: list[float] | None, higher: str = "raised", lower: str = "lowered") -> str:
     """``higher`` / ``lower`` when a 95% interval of a difference excludes zero, else ``"no clear change"``."""
     if interval is None:
@@ -39,8 +46,12 @@ def order_difference(reference: dict, other: dict, name: str, samples: int, seed
     return paired_difference(second, first, clips, samples, seed)
 
 
-def order_differences(results: list[dict], samples: int = 1000, seed: int = 0) -> list[dict]:
-    """Each later model minus the first, per variant: ``set``, ``model`` (index), ``difference``, ``ci95``, verdict."""
+def order_differences(results: list[dict]) -> list[dict]:
+    """Each later model minus the first, per variant: ``set``, ``model`` (index), ``difference``, ``ci95``, verdict.
+
+    Intervals use the first result's bootstrap settings.
+    """
+    samples, seed = bootstrap_settings(results[0])
     rows = []
     for name in variant_names(results[0]):
         for index, other in enumerate(results[1:], start=1):

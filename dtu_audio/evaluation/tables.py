@@ -174,9 +174,7 @@ def comparison_table(results: list[dict]) -> TableData:
 
 def difference_table(results: list[dict]) -> TableData | None:
     """Order accuracy of each model minus model A's on the same caption pairs, with a paired bootstrap interval."""
-    spec = results[0].get("spec", {})
-    samples = spec.get("eval", {}).get("bootstrap_samples", 1000)
-    rows = order_differences(results, samples, spec.get("train", {}).get("seed", 0))
+    rows = order_differences(results)
     if not rows:
         return None
     labels = model_labels(results)
