@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -15,7 +15,6 @@ from dtu_audio.errors import DtuError
 AudioItem = str | Path | np.ndarray | torch.Tensor
 
 
-@runtime_checkable
 class Embedder(Protocol):
     """A model on the benchmark.
 
