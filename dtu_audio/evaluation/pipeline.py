@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from dtu_audio.data.home import default_data_root
 from dtu_audio.embedders.base import Embedder
 from dtu_audio.errors import DtuError
 from dtu_audio.evaluation.embedding_cache import EmbeddingCache, default_cache_root
@@ -33,8 +34,12 @@ def prepare_suite(dataset: str, spec: RunSpec, data_root: Path | None = None) ->
     """The test sets of ``dataset`` (a name in :data:`DATASETS` or a manifest file) for ``spec.eval.suite``."""
     root = data_root or spec.data.data_root
     if dataset in DATASETS:
-        if root is None:
-            raise DtuError(f"where is the {dataset} data? pass --data-root DIR (the folder with its test manifest)")
+        root = root or default_data_root(dataset)
+        if not root.is_dir():
+            raise DtuError(
+                f"where is the {dataset} data? {root} does not exist: run dtu data prepare {dataset}, "
+                "or pass --data-root DIR (the folder with its test manifest)"
+            )
         name, recipes = dataset, RECIPES[dataset]
     else:
         manifest = Path(dataset)

@@ -38,7 +38,8 @@ class AudioLocator:
         return self._by_name
 
     def _find(self, audio: str, audio_id: str) -> Path | None:
-        candidates = [Path(audio)] + [root / name for root in self.roots for name in (audio_id, Path(audio).name)]
+        names = (audio, audio_id, Path(audio).name)  # a relative manifest path is relative to the data root
+        candidates = [Path(audio)] + [root / name for root in self.roots for name in names]
         found = next((p for p in candidates if p.is_file()), None)
         if found is None:
             index = self._index()
