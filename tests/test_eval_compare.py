@@ -11,7 +11,7 @@ from rich.console import Console
 from dtu_audio.evaluation.compare import order_difference, order_differences, verdict
 from dtu_audio.evaluation.render import to_rich
 from dtu_audio.evaluation.statistics import summarise
-from dtu_audio.evaluation.tables import comparison_table, difference_table
+from dtu_audio.evaluation.tables import comparison_table, difference_table, order_table
 from dtu_audio.quickstart import comparison_table as quickstart_table
 from dtu_audio.quickstart import summary_lines
 
@@ -100,3 +100,16 @@ def test_comparison_tables_fit_80_columns_for_four_models():
     for text in texts:
         assert all(len(line) <= 80 for line in text.splitlines()) and "…" not in text
     assert texts[0].count("17.5") == 16 and texts[1].count("no clear change") + texts[1].count("raised") == 3
+
+
+def test_order_table_shows_the_text_only_baseline_when_results_have_one():
+    result = _result("A", _outcomes(120))
+    result["sets"]["test_reverse"]["shuffled_audio"] = {"accuracy": 50.0}
+    assert "text\nonly" not in order_table(result).columns
+    result["sets"]["test_reverse"]["text_baseline"] = {"accuracy": 66.25}
+    table = order_table(result)
+    assert table.columns[-1] == "text\nonly" and table.rows[0][-1] == "66.2"
+    result["sets"]["test_reverse"]["text_baseline"] = {"accuracy": None, "reason": "no training captions"}
+    assert order_table(result).rows[0][-1] == "n/a"
+    text = _render(to_rich(order_table(result)))
+    assert all(len(line) <= 80 for line in text.splitlines())

@@ -101,11 +101,13 @@ def order_table(result: dict) -> TableData | None:
             with_interval(entry["grounded"], "difference", signed=True),
         ]
         if baseline:
-            cells.append(one_decimal((entry.get("text_baseline") or {}).get("accuracy")))
+            text_only = entry.get("text_baseline")
+            cells.append("" if text_only is None else one_decimal(text_only.get("accuracy")) or "n/a")
         table.add(*cells)
     table.caption = (
         "order acc.: % of captions the clip scores above their altered version (chance 50); shuffled audio: the "
         "same with another clip's audio; grounded: order acc. minus shuffled, in points"
+        + ("; text only: a classifier that reads the two captions and never hears the audio" if baseline else "")
     )
     return table
 
