@@ -71,6 +71,9 @@ def test_compare_a_dtu_checkpoint_and_a_clap_model(tmp_path, syncaps, hub_cache,
     code, stdout, stderr = run_dtu(monkeypatch, capsys, *args, "--format", "md")
     assert code == 0 and "| set | model |" in stdout and "audio embedded 0, reused" in stderr
 
+    code, stdout, _ = run_dtu(monkeypatch, capsys, *args, "--format", "json")
+    assert code == 0 and json.loads(stdout)["runs"][1]["sets"] == runs[1]["sets"]
+
 
 def test_help_lists_the_name_scheme(monkeypatch, capsys):
     code, stdout, _ = run_dtu(monkeypatch, capsys, "eval", "--help")
