@@ -1,4 +1,4 @@
-"""``dtu eval`` end to end: resolve the dataset and checkpoint, run the suite, return every number."""
+"""``dtu eval`` end to end: resolve the dataset and the model, run the suite, return every number."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from pathlib import Path
 import torch
 
 from dtu_audio.data.home import default_data_root
+from dtu_audio.embedders.base import Embedder
 from dtu_audio.errors import DtuError
-from dtu_audio.evaluation.embedding_cache import EmbeddingCache, file_sha256
+from dtu_audio.evaluation.embedding_cache import EmbeddingCache
 from dtu_audio.evaluation.runner import AudioLocator, evaluate_suite
 from dtu_audio.evaluation.suites import DATASETS, RECIPES, SuiteName, TestSet, build_suite, custom_recipes
-from dtu_audio.resolve import cache_dir, checkpoint_path, use_bf16
+from dtu_audio.resolve import cache_dir
 from dtu_audio.specs import RunSpec
 
 
@@ -53,47 +54,41 @@ def prepare_suite(dataset: str, spec: RunSpec, data_root: Path | None = None) ->
     return PreparedSuite(name, root, spec.eval.suite, test_sets, AudioLocator(audio_roots))
 
 
-class ModelEmbedder:
-    """A loaded model's batched embedding helpers, with bf16 autocast when the spec's precision asks for it."""
-
-    def __init__(self, model, bf16: bool):
-        self.model, self.bf16 = model, bf16
-
-    def embed_audio(self, paths, batch_size: int = 32) -> torch.Tensor:
-        return self.model.embed_audio(paths, batch_size=batch_size, bf16=self.bf16)
-
-    def embed_text(self, captions, batch_size: int = 256) -> torch.Tensor:
-        return self.model.embed_text(captions, batch_size=batch_size, bf16=self.bf16)
-
-
 def evaluate_checkpoint(
-    checkpoint: str, prepared: PreparedSuite, spec: RunSpec, device: torch.device, cache_root: Path | None = None
+    reference: str, prepared: PreparedSuite, spec: RunSpec, device: torch.device, cache_root: Path | None = None
 ) -> dict:
-    """Every metric of every set of ``prepared`` for one checkpoint; embeddings cached under ``cache_root``."""
-    from dtu_audio import load_model
+    """Every metric of every set of ``prepared`` for one model (any reference ``load_embedder`` takes)."""
+    from dtu_audio.embedders import load_embedder
 
     started = time.perf_counter()
-    path = checkpoint_path(checkpoint)
-    sha256 = file_sha256(path)
-    model = load_model(path, device=device)
-    bf16 = use_bf16(spec.eval.precision, device, setting="eval.precision")
-    audio_settings = {**model.audio_spec.model_dump(mode="json"), "bf16": bf16}
-    text_settings = {
-        "text_encoder": model.model_spec.text_encoder,
-        "text_max_length": model.model_spec.text_max_length,
-        "bf16": bf16,
-    }
-    use_cache = spec.eval.embedding_cache
+    embedder = load_embedder(reference, device=device, precision=spec.eval.precision)
+    return evaluate_embedder(embedder, prepared, spec, device, cache_root, started=started)
+
+
+def evaluate_embedder(
+    embedder: Embedder,
+    prepared: PreparedSuite,
+    spec: RunSpec,
+    device: torch.device | None = None,
+    cache_root: Path | None = None,
+    started: float | None = None,
+) -> dict:
+    """Every metric of every set of ``prepared`` for a loaded :class:`~dtu_audio.embedders.base.Embedder`.
+
+    Embeddings are cached under ``cache_root`` (default: the user cache) unless the spec turns the cache off;
+    ``device`` is where the metrics are computed (default: the CPU).
+    """
+    started = time.perf_counter() if started is None else started
     cache = EmbeddingCache(
-        sha256,
-        audio_settings,
-        text_settings,
-        root=(cache_root or cache_dir("embeddings")) if use_cache else None,
-        checkpoint_path=path,
+        embedder.fingerprint,
+        embedder.audio_settings,
+        embedder.text_settings,
+        root=(cache_root or cache_dir("embeddings")) if spec.eval.embedding_cache else None,
+        source=embedder.source,
     )
     loaded = time.perf_counter()
     outcome = evaluate_suite(
-        ModelEmbedder(model, bf16),
+        embedder,
         prepared.test_sets,
         cache,
         prepared.locator,
@@ -104,17 +99,20 @@ def evaluate_checkpoint(
     )
     outcome["timing"] = {"load_model_s": loaded - started, **outcome["timing"]}
     outcome["timing"]["total_s"] = time.perf_counter() - started
+    describe = getattr(embedder, "describe", None)
     return {
-        "checkpoint": {"name": checkpoint, "path": str(path.resolve()), "sha256": sha256},
+        "checkpoint": {
+            "name": embedder.name,
+            "family": embedder.family,
+            "path": str(embedder.source.resolve()) if embedder.source else None,
+            "sha256": embedder.fingerprint,
+        },
         "dataset": prepared.dataset,
         "data_root": str(prepared.data_root),
         "suite": prepared.suite,
-        "device": str(device),
+        "device": str(device or "cpu"),
         "embedding_cache": str(cache.folder) if cache.folder else None,
         **outcome,
         "spec": spec.model_dump(mode="json"),
-        "checkpoint_spec": {
-            "audio": model.audio_spec.model_dump(mode="json"),
-            "model": model.model_spec.model_dump(mode="json"),
-        },
+        "checkpoint_spec": describe() if describe else None,
     }
