@@ -38,6 +38,7 @@ def test_a_trained_lambda_10_model_is_grounded(tmp_path):
             "train.epochs": 4,
             "train.temporal_lambda": 10.0,
             "train.run_name": "lambda10",
+            "eval.seed": 20,  # the seed these figures were measured with (eval borrowed train.seed before)
         },
     )
     train_run(spec, tmp_path / "runs" / "lambda10", console=console)
