@@ -13,6 +13,7 @@ from dtu_audio.cli import eval as eval_cli
 from dtu_audio.cli import fetch as fetch_cli
 from dtu_audio.cli import quickstart as quickstart_cli
 from dtu_audio.cli import rearrange as rearrange_cli
+from dtu_audio.cli import search as search_cli
 from dtu_audio.cli import spec as spec_cli
 from dtu_audio.cli import syncaps as syncaps_cli
 from dtu_audio.cli import train as train_cli
@@ -34,6 +35,8 @@ app.command("fetch-weights")(fetch_cli.fetch_weights)
 app.command("quickstart")(quickstart_cli.quickstart)
 app.command("rearrange-splits")(rearrange_cli.rearrange_splits)
 app.add_typer(syncaps_cli.app, name="syncaps")
+app.add_typer(search_cli.app, name="index")
+app.command("search")(search_cli.search)
 
 
 def _print_version(value: bool) -> None:

@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 import torch
@@ -46,8 +47,11 @@ def pick_device(preference: str, local_rank: int = 0) -> torch.device:
     return torch.device("cuda", local_rank) if device.type == "cuda" and device.index is None else device
 
 
-def init_process_group(preference: str) -> ProcessGroup:
-    """Join the process group ``torchrun`` describes (env ``WORLD_SIZE``), or run alone."""
+def init_process_group(preference: str, timeout: timedelta | None = None) -> ProcessGroup:
+    """Join the process group ``torchrun`` describes (env ``WORLD_SIZE``), or run alone.
+
+    ``timeout``: how long collective calls (a barrier) wait for the slowest process (torch's default if None).
+    """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size == 1:
         return ProcessGroup(0, 1, pick_device(preference))
@@ -56,7 +60,7 @@ def init_process_group(preference: str) -> ProcessGroup:
     if device.type == "cuda":
         torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timeout)
     return ProcessGroup(dist.get_rank(), dist.get_world_size(), device)
 
 
