@@ -138,7 +138,9 @@ def test_index_built_with_another_model_is_refused(tmp_path, clips, checkpoint, 
     import dtu_audio
 
     index = tmp_path / "index"
-    assert run_dtu(monkeypatch, capsys, "index", "build", clips, "--model", checkpoint, "--out", index, "--quiet")[0] == 0
+    assert (
+        run_dtu(monkeypatch, capsys, "index", "build", clips, "--model", checkpoint, "--out", index, "--quiet")[0] == 0
+    )
     torch.manual_seed(1)
     other = _saved(tmp_path / "other.pt", spec, dtu_audio.RetrievalModel.from_spec(spec.model, spec.audio))
     code, out, err = run_dtu(monkeypatch, capsys, "search", "a dog barks", "--index", index, "--model", other)
@@ -152,7 +154,9 @@ def test_kill_during_build_then_resume_gives_the_same_index(tmp_path, clips, che
     for i in range(30):
         _write(clips / "many" / f"clip-{i:02d}.wav", _tone(100 + 97 * i, 1.0, seed=i))
     whole = tmp_path / "whole"
-    assert run_dtu(monkeypatch, capsys, "index", "build", clips, "--model", checkpoint, "--out", whole, "--quiet")[0] == 0
+    assert (
+        run_dtu(monkeypatch, capsys, "index", "build", clips, "--model", checkpoint, "--out", whole, "--quiet")[0] == 0
+    )
 
     resumed = tmp_path / "resumed"
     command = [sys.executable, "-m", "dtu_audio", "index", "build", str(clips), "--model", str(checkpoint)]
@@ -222,7 +226,9 @@ def test_bad_input_is_one_line(tmp_path, clips, checkpoint, monkeypatch, capsys)
     code, _, err = run_dtu(monkeypatch, capsys, "index", "build", tmp_path / "nowhere", "--model", checkpoint)
     assert code == 2 and "is not a folder" in err
     index = tmp_path / "index"
-    assert run_dtu(monkeypatch, capsys, "index", "build", clips, "--model", checkpoint, "--out", index, "--quiet")[0] == 0
+    assert (
+        run_dtu(monkeypatch, capsys, "index", "build", clips, "--model", checkpoint, "--out", index, "--quiet")[0] == 0
+    )
     code, _, err = run_dtu(monkeypatch, capsys, "index", "build", clips, "--model", checkpoint, "--out", index)
     assert code == 2 and "dtu index update" in err
     code, _, err = run_dtu(monkeypatch, capsys, "search", "x", "--index", index, "-k", "0")
@@ -236,3 +242,22 @@ def test_missing_faiss_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "faiss", None)
     with pytest.raises(DtuError, match=r"pip install 'dtu-audio\[search\]'"):
         require_faiss()
+
+
+def test_two_processes_under_torchrun_build_the_same_index(tmp_path, clips, checkpoint, monkeypatch, capsys):
+    single = tmp_path / "single"
+    assert (
+        run_dtu(monkeypatch, capsys, "index", "build", clips, "--model", checkpoint, "--out", single, "--quiet")[0] == 0
+    )
+    shared = tmp_path / "shared"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    command += ["-m", "dtu_audio", "index", "build", str(clips), "--model", str(checkpoint), "--out", str(shared)]
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "8 windows" in done.stdout and not (shared / "shards").exists()
+    expected, got = _rows(single), _rows(shared)
+    assert [row[:3] for row in got] == [row[:3] for row in expected]
+    for (*_, a), (*_, b) in zip(expected, got, strict=True):
+        np.testing.assert_allclose(np.frombuffer(a, np.float32), np.frombuffer(b, np.float32), atol=1e-5)

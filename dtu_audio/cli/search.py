@@ -53,7 +53,8 @@ def _sync(index: Path, model_name: str | None, root: Path | None, hop, batch, de
     kind = f"IVF ({params['nlist']} lists, nprobe {params['nprobe']})" if params["kind"] == "ivf" else "exact"
     console.print(
         f"{index}: {report.windows} windows; {report.added} files embedded, {report.removed} forgotten; "
-        f"{kind}; {report.seconds:.1f} s"
+        f"{kind}; {report.seconds:.1f} s",
+        soft_wrap=True,
     )
     if report.skipped:
         console.print(f"skipped {len(report.skipped)} files that could not be decoded:")

@@ -249,6 +249,7 @@ def _publish(
     for shard in layout.shards():
         store.merge(shard)
         shard.unlink()
+    layout.drop_shard_folder()
     meta = store.meta()
     count, _ = store.count()
     if count == 0:

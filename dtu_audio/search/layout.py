@@ -31,6 +31,11 @@ class IndexLayout:
         """The shard databases present, by name."""
         return sorted((self.folder / "shards").glob("rank-*.sqlite"))
 
+    def drop_shard_folder(self) -> None:
+        """Remove the shard folder once it is empty (the shards are merged)."""
+        if (self.folder / "shards").is_dir() and not any((self.folder / "shards").iterdir()):
+            (self.folder / "shards").rmdir()
+
     def size_bytes(self) -> int:
         """Bytes on disk of everything in the folder."""
         return sum(path.stat().st_size for path in self.folder.rglob("*") if path.is_file())
