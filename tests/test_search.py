@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 from cli_helpers import run_dtu
+
 from conftest import REPO_ROOT
 from dtu_audio.encoders import save_checkpoint
 
@@ -192,21 +192,13 @@ def _count(index: Path) -> int:
         return 0
 
 
-def test_order_aware_search_reranks_by_the_reversed_query(tmp_path, clips, checkpoint):
+def test_order_aware_search_reranks_by_the_reversed_query(tmp_path, clips, checkpoint, monkeypatch, capsys):
     from dtu_audio import Index
     from dtu_audio.search.ranking import reversed_query
 
     index_dir = tmp_path / "index"
-    subprocess_env = {**os.environ}
-    done = subprocess.run(
-        [sys.executable, "-m", "dtu_audio", "index", "build", str(clips), "--model", str(checkpoint)]
-        + ["--out", str(index_dir), "--quiet"],
-        cwd=REPO_ROOT,
-        env=subprocess_env,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
+    args = ("index", "build", clips, "--model", checkpoint, "--out", index_dir, "--quiet")
+    assert run_dtu(monkeypatch, capsys, *args)[0] == 0
     query = "a dog barks followed by a car passes"
     assert reversed_query(query) == "A car passes followed by a dog barks"
     assert reversed_query("a dog barks") is None
