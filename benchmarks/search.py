@@ -130,8 +130,12 @@ def vector_benchmark(sizes: list[int], sets: list[str], threads: int) -> None:
                 queue = context.Queue()
                 process = context.Process(target=_measure, args=(kind, size, exact, threads, queue))
                 process.start()
+                process.join()  # the row is a small dict: the child's queue flushes before it exits
+                if process.exitcode != 0:
+                    label = "exact" if exact else "ivf"
+                    print(f"{kind:9} {size:>8} {label:26} failed: exit code {process.exitcode}", flush=True)
+                    continue
                 row = queue.get()
-                process.join()
                 print(
                     f"{row['set']:9} {row['size']:>8} {row['index']:26} {row['build_s']:>8.1f} "
                     f"{row['peak_rss_gib']:>8.2f} {row['single'][0]:>9.2f} {row['single'][1]:>7.2f} "

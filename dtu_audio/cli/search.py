@@ -149,7 +149,9 @@ def search(
     order_aware: bool = typer.Option(
         False, "--order-aware", help="Prefer clips in the query's order of events over the reverse."
     ),
-    order_weight: float = typer.Option(1.0, "--order-weight", help="Weight of the order term (docs/search.md)."),
+    order_weight: float | None = typer.Option(
+        None, "--order-weight", help="Weight of the order term (default 0.25; larger orders better, finds less)."
+    ),
     model: str | None = typer.Option(None, "--model", help="Must be the index's model (default: that model)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of results."),
 ) -> None:

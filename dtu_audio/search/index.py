@@ -118,13 +118,12 @@ class Index:
         scores, ids = self._vector_index().search(query[None].astype(np.float32), count)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
-    def search(
-        self, text: str, k: int = 10, order_aware: bool = False, order_weight: float = ORDER_WEIGHT
-    ) -> list[Hit]:
+    def search(self, text: str, k: int = 10, order_aware: bool = False, order_weight: float | None = None) -> list[Hit]:
         """The ``k`` windows that match ``text`` best, best first.
 
         ``order_aware``: when ``text`` states an order of events, re-rank the plain search's best
-        candidates by how much better they match ``text`` than its reversal (see ``search.ranking``).
+        candidates by how much better they match ``text`` than its reversal, with ``order_weight``
+        (default ``ranking.ORDER_WEIGHT``; see ``search.ranking``).
         Windows of files removed by an update running meanwhile are left out.
         """
         if k < 1:
@@ -140,7 +139,7 @@ class Index:
         ids = [i for i, _ in nearest]
         plain = np.array([s for _, s in nearest], dtype=np.float32)
         against_reversed = self.store.vectors(ids, self.meta["dim"]) @ embedded[1] if ids else plain
-        final = order_aware_scores(plain, against_reversed, order_weight)
+        final = order_aware_scores(plain, against_reversed, ORDER_WEIGHT if order_weight is None else order_weight)
         order = np.argsort(-final, kind="stable")[:k]
         return [self._hit(rows[ids[j]], final[j], plain[j], against_reversed[j]) for j in order]
 
