@@ -71,6 +71,8 @@ def _search(monkeypatch, capsys, index: Path, query: str, *extra) -> list[dict]:
 
 
 def test_build_search_update(tmp_path, clips, checkpoint, monkeypatch, capsys):
+    from dtu_audio import Index
+
     index = tmp_path / "index"
     code, out, err = run_dtu(
         monkeypatch, capsys, "index", "build", clips, "--model", checkpoint, "--out", index, "--quiet"
@@ -96,17 +98,24 @@ def test_build_search_update(tmp_path, clips, checkpoint, monkeypatch, capsys):
     assert (info["windows"], info["files"], info["vector_index"]["kind"]) == (8, 6, "flat")
     assert info["skipped"][0]["path"] == "broken.wav" and info["size_bytes"] > 0
 
-    # one file changed, one removed, one added
+    reader = Index.open(index)  # opened before the update, as a search running meanwhile
+    assert len(reader.search("a dog barks", k=20)) == 8
+
+    # one file changed, one removed, one added, the corrupt one repaired
     time.sleep(0.01)
     _write(clips / "tone-440.wav", _tone(440, 7.0))
     (clips / "tone-880.wav").unlink()
     _write(clips / "sub" / "new.wav", _tone(5000, 1.0))
+    _write(clips / "broken.wav", _tone(600, 1.0))
     code, out, err = run_dtu(monkeypatch, capsys, "index", "update", index, "--quiet")
     assert code == 0, err
-    assert "2 files embedded, 2 forgotten" in out
+    assert "3 files embedded, 3 forgotten" in out and "skipped" not in out
     after = _rows(index)
     paths = [path for path, *_ in after]
-    assert "tone-880.wav" not in paths and "sub/new.wav" in paths
+    assert "tone-880.wav" not in paths and {"sub/new.wav", "broken.wav"} <= set(paths)
+    # the earlier reader keeps its vector file and leaves out the windows the update removed
+    stale = {hit.path for hit in reader.search("a dog barks", k=20)}
+    assert stale == {"tone-220.wav", "tone-1760.wav", "sub/noise.flac", "long.wav"}
     assert [offset for path, offset, *_ in after if path == "tone-440.wav"] == [0.0, 2.0]
     unchanged = {(p, o): v for p, o, _, v in rows if p in ("tone-220.wav", "long.wav")}
     assert unchanged == {(p, o): v for p, o, _, v in after if p in ("tone-220.wav", "long.wav")}
