@@ -2,15 +2,19 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["Index", "RetrievalModel", "__version__", "load_model"]
+__all__ = ["Index", "RetrievalModel", "__version__", "load_embedder", "load_model"]
 
 
 def __getattr__(name: str):
-    # The model pulls in torch and transformers: import it only when asked for.
-    if name in ("RetrievalModel", "load_model"):
-        from dtu_audio import encoders
+    # The models pull in torch and transformers: import them only when asked for.
+    if name == "RetrievalModel":
+        from dtu_audio.encoders.model import RetrievalModel
 
-        return getattr(encoders, name)
+        return RetrievalModel
+    if name in ("load_model", "load_embedder"):
+        from dtu_audio import embedders
+
+        return getattr(embedders, name)
     if name == "Index":
         from dtu_audio.search import Index
 
