@@ -76,20 +76,20 @@ def test_trains_validates_and_writes_every_output(spec_file, tmp_path):
 def test_ctrl_c_saves_and_resume_gives_the_same_losses(spec_file, tmp_path, monkeypatch):
     assert _train("--spec", str(spec_file), "--name", "full").exit_code == 0
     calls = []
-    real_step_losses = loop.step_losses
+    real_batch_loss = loop.batch_loss
 
     def interrupt_at_step_four(*args, **kwargs):
         calls.append(1)
         if len(calls) == 4:
             os.kill(os.getpid(), signal.SIGINT)
-        return real_step_losses(*args, **kwargs)
+        return real_batch_loss(*args, **kwargs)
 
-    monkeypatch.setattr(loop, "step_losses", interrupt_at_step_four)
+    monkeypatch.setattr(loop, "batch_loss", interrupt_at_step_four)
     stopped = _train("--spec", str(spec_file), "--name", "cut")
     assert stopped.exit_code == 130
     run = tmp_path / "runs" / "cut"
     assert torch.load(run / "last.pt", weights_only=True)["train_state"]["global_step"] == 4
-    monkeypatch.setattr(loop, "step_losses", real_step_losses)
+    monkeypatch.setattr(loop, "batch_loss", real_batch_loss)
     resumed = _train("--resume", str(run))
     assert resumed.exit_code == 0, resumed.output
     resumed_values = [value for window in _step_losses(run) for value in window]  # approx takes no nesting

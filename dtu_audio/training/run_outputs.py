@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dtu_audio.errors import DtuError
 from dtu_audio.fileio import atomic_path, write_json
 
 METRICS = "metrics.jsonl"
@@ -14,27 +15,48 @@ BAD_AUDIO = "bad_audio.json"
 
 
 class MetricsLog:
-    """Append-only ``metrics.jsonl``: one ``window`` line per logged step window, one ``epoch`` line per epoch."""
+    """Append-only ``metrics.jsonl``: one ``window`` line per logged step window, one ``epoch`` line per epoch.
+
+    A run resumes with :meth:`keep_until`, which rewrites the log to what its checkpoint knows: records
+    written after the checkpoint (by a run killed before its next save) and a torn last line (a kill
+    or a full disk mid-write) are dropped, so the log never holds an epoch twice or a half record.
+    """
 
     def __init__(self, run_dir: Path) -> None:
         self.path = run_dir / METRICS
 
     def records(self) -> list[dict]:
-        """Every record written so far."""
+        """Every complete record written so far (a torn line is skipped)."""
         if not self.path.is_file():
             return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        records = []
+        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("step"), int):
+                records.append(record)
+        return records
 
     def keep_until(self, global_step: int) -> None:
-        """Drop records past ``global_step`` (written after the checkpoint a run resumes from)."""
+        """Keep only the complete records up to ``global_step`` (what the checkpoint a run resumes from knows)."""
         kept = [r for r in self.records() if r["step"] <= global_step]
-        with atomic_path(self.path) as tmp:
-            tmp.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+        try:
+            with atomic_path(self.path) as tmp:
+                tmp.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+        except OSError as err:
+            raise DtuError(f"cannot rewrite {self.path}: {err.strerror or err}; free space and resume again") from None
 
     def append(self, record: dict) -> None:
         """Add one record and flush it to disk."""
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+        try:
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
+        except OSError as err:
+            raise DtuError(
+                f"cannot write {self.path}: {err.strerror or err}; free space, then continue with --resume"
+            ) from None
 
 
 def write_bad_audio(run_dir: Path, bad: dict[str, dict[int, tuple[str, str]]]) -> None:
