@@ -46,7 +46,13 @@ def generate(
     check_writable(out_dir)
     recipe_json = recipe_to_json(recipe, descriptions)
     _check_same_set(recipe_json, out_dir / RECIPE_JSON)
-    write_recipe(recipe, descriptions, out_dir / RECIPE_JSON)
-    counts = render_all(recipe, sources, out_dir, workers=workers, console=console)
-    write_outputs(recipe, out_dir, (out_dir / AUDIO_DIR).resolve())
+    try:
+        write_recipe(recipe, descriptions, out_dir / RECIPE_JSON)
+        counts = render_all(recipe, sources, out_dir, workers=workers, console=console)
+        write_outputs(recipe, out_dir, (out_dir / AUDIO_DIR).resolve())
+    except OSError as err:
+        raise DtuError(
+            f"cannot write into {out_dir} ({err.strerror or err}); check the free space, then rerun the same "
+            "command: finished clips are kept"
+        ) from None
     return counts

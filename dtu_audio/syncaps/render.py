@@ -11,6 +11,7 @@ import soundfile as sf
 import soxr
 
 from dtu_audio.datasets.audio import load_audio
+from dtu_audio.errors import DtuError
 from dtu_audio.fileio import atomic_path
 from dtu_audio.syncaps.mixing import mix_pair
 from dtu_audio.syncaps.recipe import ClipPlan, Recipe
@@ -59,6 +60,12 @@ def write_clip(clip: ClipPlan, recipe: Recipe, sources: SourceSet, audio_dir: Pa
     Samples beyond full scale are clipped.
     """
     waveform = np.clip(render_clip(clip, recipe, sources), -1.0, 1.0)
-    with atomic_path(audio_dir / clip.name) as tmp:
-        sf.write(tmp, waveform, recipe.sample_rate, subtype=WAV_SUBTYPE, format="WAV")
-        return hashlib.sha256(tmp.read_bytes()).hexdigest()
+    try:
+        with atomic_path(audio_dir / clip.name) as tmp:
+            sf.write(tmp, waveform, recipe.sample_rate, subtype=WAV_SUBTYPE, format="WAV")
+            return hashlib.sha256(tmp.read_bytes()).hexdigest()
+    except (OSError, sf.SoundFileError) as err:
+        raise DtuError(
+            f"cannot write {audio_dir / clip.name} ({getattr(err, 'strerror', None) or err}); check the free space, "
+            "then rerun the same command: finished clips are kept"
+        ) from None
