@@ -85,6 +85,16 @@ def atomic_open(target: str | os.PathLike, mode: str = "w", **kwargs: Any) -> It
         os.fsync(handle.fileno())
 
 
+@contextmanager
+def write_errors(what: str | os.PathLike, then: str, also: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """Turn a failed write inside the block (``OSError`` or ``also``) into ``cannot write WHAT (why); THEN``."""
+    try:
+        yield
+    except (OSError, *also) as err:
+        why = getattr(err, "strerror", None) or (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise DtuError(f"cannot write {what} ({why}); {then}") from None
+
+
 def write_json(target: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
     """Write ``obj`` as JSON to ``target`` atomically."""
     with atomic_open(target, "w", encoding="utf-8") as handle:

@@ -54,7 +54,7 @@ def test_a_full_disk_while_rendering_is_a_one_line_error(sources, tmp_path, monk
         raise sf.LibsndfileError(2, "System error.")
 
     monkeypatch.setattr(render.sf, "write", no_space)
-    with pytest.raises(DtuError, match="System error.*check the free space, then rerun the same command"):
+    with pytest.raises(DtuError, match=r"System error.*; check the free space, then rerun the same command"):
         generate(_recipe(sources), sources.descriptions, sources, tmp_path)
     assert not list((tmp_path / "audio").iterdir())
 

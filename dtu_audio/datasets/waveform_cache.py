@@ -22,7 +22,7 @@ import numpy as np
 
 from dtu_audio.datasets.audio import load_audio
 from dtu_audio.errors import DtuError
-from dtu_audio.fileio import remove_stale_temporaries, temporary_prefix
+from dtu_audio.fileio import remove_stale_temporaries, temporary_prefix, write_errors
 from dtu_audio.specs import AudioSpec
 
 _DATA, _OFFSETS, _BAD = "waveforms.f16", "offsets.npy", "bad.json"
@@ -101,19 +101,15 @@ def build_waveform_cache(
             f"cannot write the waveform cache under {cache_dir}: {err.strerror}; set data.cache_dir"
         ) from None
     try:
-        offsets, bad = _decode_all(paths, audio, staging / _DATA, advance)
-        np.save(staging / _OFFSETS, offsets)
-        (staging / _BAD).write_text(json.dumps({str(k): v for k, v in bad.items()}))
-        try:
-            os.rename(staging, folder)
-        except OSError:
-            if not (folder / _OFFSETS).is_file():
-                raise
-    except OSError as err:
-        raise DtuError(
-            f"cannot write the waveform cache under {cache_dir}: {err.strerror or err}; "
-            "free space or set data.cache_dir"
-        ) from None
+        with write_errors(f"the waveform cache under {cache_dir}", "free space or set data.cache_dir"):
+            offsets, bad = _decode_all(paths, audio, staging / _DATA, advance)
+            np.save(staging / _OFFSETS, offsets)
+            (staging / _BAD).write_text(json.dumps({str(k): v for k, v in bad.items()}))
+            try:
+                os.rename(staging, folder)
+            except OSError:
+                if not (folder / _OFFSETS).is_file():
+                    raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return WaveformCache(folder)

@@ -9,7 +9,9 @@ from pathlib import Path
 import torch
 
 from dtu_audio.errors import DtuError
+from dtu_audio.fileio import write_errors
 from dtu_audio.specs import RunSpec
+from dtu_audio.training.run_outputs import resume_hint
 
 
 @dataclass
@@ -48,7 +50,8 @@ def save_training_checkpoint(
     """Write a model checkpoint (``dtu eval`` reads it) plus all a resume needs, atomically."""
     from dtu_audio.encoders.checkpoint import save_checkpoint
 
-    try:
+    # torch.save reports a full disk as a RuntimeError
+    with write_errors(target, resume_hint(target.parent), also=(RuntimeError,)):
         save_checkpoint(
             target,
             model,
@@ -58,11 +61,6 @@ def save_training_checkpoint(
             rng=_rng_state(),
             train_state=asdict(state),
         )
-    except (OSError, RuntimeError) as err:  # torch.save reports a full disk as a RuntimeError
-        first = (getattr(err, "strerror", None) or str(err)).strip().splitlines()[0]
-        raise DtuError(
-            f"cannot write {target} ({first}); free space, then continue with dtu train --resume {target.parent}"
-        ) from None
 
 
 def read_training_checkpoint(path: Path) -> dict:

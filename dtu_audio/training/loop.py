@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 
 from dtu_audio.datasets.training import CaptionBatch, CaptionDataset, GlobalBatchSampler, collate_captions
 from dtu_audio.errors import DtuError
-from dtu_audio.fileio import atomic_path, remove_stale_temporaries
+from dtu_audio.fileio import atomic_path, remove_stale_temporaries, write_errors
 from dtu_audio.losses import RetrievalLoss
 from dtu_audio.specs import RunSpec, save_spec
 from dtu_audio.training import run_outputs
@@ -38,7 +38,7 @@ from dtu_audio.training.schedule import build_optimizer, build_scheduler
 from dtu_audio.training.step import batch_loss, batch_waveforms, training_forward
 from dtu_audio.training.validation import validate
 
-LAST, BEST = "last.pt", "best.pt"
+LAST, BEST = run_outputs.LAST_CHECKPOINT, "best.pt"
 
 
 @dataclass
@@ -277,13 +277,8 @@ class _Run:
 
 
 def _copy_checkpoint(source: Path, target: Path) -> None:
-    try:
-        with atomic_path(target) as tmp:
-            shutil.copyfile(source, tmp)
-    except OSError as err:
-        raise DtuError(
-            f"cannot write {target} ({err.strerror or err}); free space, then dtu train --resume {target.parent}"
-        ) from None
+    with write_errors(target, run_outputs.resume_hint(target.parent)), atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
 
 
 def _restore_best(run_dir: Path, checkpoint: Path, state: TrainState) -> None:
@@ -328,7 +323,8 @@ def _start(
     log = run_outputs.MetricsLog(run_dir)
     if group.is_main:
         _claim_folder(run_dir, resume, stack)
-        save_spec(spec, run_dir / run_outputs.SPEC)
+        with write_errors(run_dir / run_outputs.SPEC, run_outputs.resume_hint(run_dir)):
+            save_spec(spec, run_dir / run_outputs.SPEC)
         run_outputs.write_bad_audio(run_dir, {"train": train.bad, "val": val.bad})
         log.keep_until(state.global_step)
         if resume is not None:

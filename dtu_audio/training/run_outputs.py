@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dtu_audio.errors import DtuError
-from dtu_audio.fileio import atomic_path, write_json
+from dtu_audio.fileio import atomic_path, write_errors, write_json
 
 METRICS = "metrics.jsonl"
 CURVES = "curves.png"
 SPEC = "spec.yaml"
 BAD_AUDIO = "bad_audio.json"
+LAST_CHECKPOINT = "last.pt"
+
+
+def resume_hint(run_dir: Path) -> str:
+    """What to do after a failed write into ``run_dir``: resume when it holds a checkpoint, else start again."""
+    if (run_dir / LAST_CHECKPOINT).is_file():
+        return f"free space, then continue with dtu train --resume {run_dir}"
+    return "free space, then run the same command again"
 
 
 class MetricsLog:
@@ -42,28 +49,21 @@ class MetricsLog:
     def keep_until(self, global_step: int) -> None:
         """Keep only the complete records up to ``global_step`` (what the checkpoint a run resumes from knows)."""
         kept = [r for r in self.records() if r["step"] <= global_step]
-        try:
-            with atomic_path(self.path) as tmp:
-                tmp.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
-        except OSError as err:
-            raise DtuError(f"cannot rewrite {self.path}: {err.strerror or err}; free space and resume again") from None
+        with write_errors(self.path, resume_hint(self.path.parent)), atomic_path(self.path) as tmp:
+            tmp.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
 
     def append(self, record: dict) -> None:
         """Add one record and flush it to disk."""
-        try:
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record) + "\n")
-        except OSError as err:
-            raise DtuError(
-                f"cannot write {self.path}: {err.strerror or err}; free space, then continue with --resume"
-            ) from None
+        with write_errors(self.path, resume_hint(self.path.parent)), open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
 
 
 def write_bad_audio(run_dir: Path, bad: dict[str, dict[int, tuple[str, str]]]) -> None:
     """List the audio left out (per split: path and reason) in ``bad_audio.json``."""
     listing = {split: [{"path": p, "reason": why} for p, why in rows.values()] for split, rows in bad.items() if rows}
     if listing:
-        write_json(run_dir / BAD_AUDIO, listing)
+        with write_errors(run_dir / BAD_AUDIO, resume_hint(run_dir)):
+            write_json(run_dir / BAD_AUDIO, listing)
 
 
 def plot_curves(records: list[dict], target: Path) -> None:
@@ -94,6 +94,8 @@ def plot_curves(records: list[dict], target: Path) -> None:
     recall_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     recall_ax.legend()
     fig.tight_layout()
-    with atomic_path(target) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    try:
+        with write_errors(target, resume_hint(target.parent)), atomic_path(target) as tmp:
+            fig.savefig(tmp, format="png", dpi=100)
+    finally:
+        plt.close(fig)
