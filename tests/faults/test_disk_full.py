@@ -1,0 +1,105 @@
+"""A full disk (ENOSPC from a patched writer) at each write site: one line that says what to do, then
+the same command (or --resume) after space is freed finishes with the outputs of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+
+import pytest
+import soundfile as sf
+import torch
+
+from dtu_audio.training import loop, run_outputs
+
+from .conftest import SYNCAPS_ARGS, _ok, invoke
+from .harness import assert_same_run, temporaries, tree
+
+
+def _no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _torch_no_space(obj, target, *args, **kwargs):
+    with open(target, "wb") as handle:
+        handle.write(b"PK\x03\x04 half")
+    raise RuntimeError("[enforce fail at inline_container.cc:595] . PytorchStreamWriter failed writing file data/3")
+
+
+def _torn_metrics_line(log, record):
+    with open(log.path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record)[:20])
+    _no_space()
+
+
+def _one_line_error(result, says: str) -> None:
+    message = str(result.exception)
+    assert result.exit_code != 0 and "\n" not in message, repr(result.exception)
+    assert says in message and "free space" in message, message
+
+
+TRAIN_SITES = {
+    "checkpoint": (torch, "save", _torch_no_space),
+    "metrics": (run_outputs.MetricsLog, "append", _torn_metrics_line),
+    "best-copy": (shutil, "copyfile", _no_space),
+    "curves": (run_outputs, "plot_curves", _no_space),
+    "spec": (loop, "save_spec", _no_space),
+}
+
+
+@pytest.mark.parametrize("site", list(TRAIN_SITES), ids=[f"train-{s}" for s in TRAIN_SITES])
+def test_train(site, train_spec, reference_run, tmp_path, monkeypatch):
+    owner, name, fault = TRAIN_SITES[site]
+    args = ("train", "--spec", train_spec, "--name", "full", "--set", f"train.output_dir={tmp_path}")
+    with monkeypatch.context() as patched:
+        patched.setattr(owner, name, fault)
+        _one_line_error(invoke(*args), "cannot write")
+    run = tmp_path / "full"
+    _ok(invoke("train", "--resume", run) if (run / "last.pt").is_file() else invoke(*args))
+    assert_same_run(run, reference_run)
+
+
+def test_syncaps_generate(synth_sources, syncaps_reference, tmp_path, monkeypatch):
+    args = ("syncaps", "generate", "--sources", synth_sources.audio_dir.parent, *SYNCAPS_ARGS, "--out", tmp_path)
+    real_write, calls = sf.write, []
+
+    def full_after_five(*a, **k):
+        calls.append(1)
+        return real_write(*a, **k) if len(calls) <= 5 else _no_space()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sf, "write", full_after_five)
+        _one_line_error(invoke("syncaps", "generate", *args[2:]), "rerun the same command")
+    _ok(invoke(*args))
+    assert tree(tmp_path / "audio") == tree(syncaps_reference / "audio")
+
+
+def test_rearrange_splits(caption_csv, rearrange_reference, tmp_path, monkeypatch):
+    args = ("rearrange-splits", "--test", caption_csv, "--out", tmp_path / "o")
+    real_dump, calls = json.dump, []
+
+    def full_after_three(*a, **k):
+        calls.append(1)
+        return real_dump(*a, **k) if len(calls) <= 3 else _no_space()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(json, "dump", full_after_three)
+        result = invoke(*args)
+    assert result.exit_code != 0 and "No space left on device" in str(result.exception)
+    assert "\n" not in str(result.exception)
+    _ok(invoke(*args, "--force"))
+    assert tree(tmp_path / "o") == tree(rearrange_reference)
+
+
+def test_eval_embedding_cache(reference_run, syncaps_reference, eval_reference, tmp_path, monkeypatch):
+    args = ("eval", "--ckpt", reference_run / "best.pt", "--dataset", "syncaps", "--data-root", syncaps_reference)
+    with monkeypatch.context() as patched:
+        patched.setattr(torch, "save", _torch_no_space)
+        result = invoke(*args, "--out", tmp_path / "full")
+    assert result.exit_code != 0 and "cannot write the embedding cache" in str(result.exception)
+    _ok(invoke(*args, "--out", tmp_path / "freed"))
+    assert json.loads((tmp_path / "freed" / "results.json").read_text())["sets"] == eval_reference
+    assert not temporaries(tmp_path)
