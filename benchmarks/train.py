@@ -29,10 +29,10 @@ from dtu_audio.datasets.temporal_pairs import pos_neg_from_toolkit
 from dtu_audio.datasets.training import CaptionDataset, GlobalBatchSampler, collate_captions
 from dtu_audio.datasets.waveform_cache import build_waveform_cache
 from dtu_audio.encoders import RetrievalModel
+from dtu_audio.losses import RetrievalLoss
 from dtu_audio.specs import AudioSpec, RunSpec, load_spec
 from dtu_audio.training.distributed import autocast_factory, pick_device
 from dtu_audio.training.schedule import build_optimizer
-from dtu_audio.losses import RetrievalLoss
 from dtu_audio.training.step import batch_loss, batch_waveforms, training_forward
 
 CAPTIONS = [

@@ -93,3 +93,12 @@ def test_device_choices_are_checked():
     if not torch.cuda.is_available():
         with pytest.raises(DtuError, match="CUDA is not available"):
             pick_device("cuda")
+
+
+def test_every_trainable_parameter_gets_a_gradient(tmp_path):
+    """What DistributedDataParallel without ``find_unused_parameters`` needs, checked in one process."""
+    model = _model(tmp_path)
+    _losses_and_grads(model, _items())
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert {n for n, p in model.named_parameters() if p.grad is not None} == trainable
+    assert not any("tscam_conv" in n or ".head." in n for n in trainable), "the AudioSet head is frozen"

@@ -87,6 +87,7 @@ def test_a_full_disk_while_building_is_a_one_line_error(clips, tmp_path, monkeyp
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(np, "save", no_space)
-    with pytest.raises(DtuError, match=r"cannot write the waveform cache under .* \(No space left on device\); free space"):
+    message = r"cannot write the waveform cache under .* \(No space left on device\); free space"
+    with pytest.raises(DtuError, match=message):
         build_waveform_cache(clips, AudioSpec(), tmp_path / "cache")
     assert list((tmp_path / "cache").iterdir()) == []

@@ -33,7 +33,7 @@ from dtu_audio.training.checkpoint import (
 from dtu_audio.training.data import Split, caption_pos_neg, check_bad_audio, load_split
 from dtu_audio.training.distributed import ProcessGroup, autocast_factory, barrier, init_process_group
 from dtu_audio.training.model_init import build_model, init_weights_path
-from dtu_audio.training.run_lock import run_lock
+from dtu_audio.training.run_lock import refuse_if_locked, run_lock
 from dtu_audio.training.schedule import build_optimizer, build_scheduler
 from dtu_audio.training.step import batch_loss, batch_waveforms, training_forward
 from dtu_audio.training.validation import validate
@@ -348,6 +348,8 @@ def train_run(spec: RunSpec, run_dir: Path, resume: Path | None = None, console:
 def _train(
     spec: RunSpec, group: ProcessGroup, run_dir: Path, resume: Path | None, console: Console, stack: ExitStack
 ) -> RunResult:
+    if group.is_main:
+        refuse_if_locked(run_dir)
     run, val, loader = _start(spec, group, run_dir, resume, console, stack)
     state = run.state
     interrupted = False

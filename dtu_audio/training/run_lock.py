@@ -34,3 +34,10 @@ def run_lock(run_dir: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def refuse_if_locked(run_dir: Path) -> None:
+    """Fail fast, before a run loads anything, when another run holds ``run_dir``'s lock."""
+    if (run_dir / LOCK).is_file():
+        with run_lock(run_dir):
+            pass

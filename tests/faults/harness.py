@@ -41,12 +41,11 @@ def run_killed(site: str, n: int, *args: object, cwd: Path) -> None:
     assert done.returncode == -signal.SIGKILL, f"fault {site} #{n} was not reached: {done.stderr[-1500:]}"
 
 
-def start_dtu(*args: object, cwd: Path) -> subprocess.Popen:
-    """``python -m dtu_audio ARGS`` started in the background (stdout and stderr captured)."""
+def start_dtu(*args: object, cwd: Path, log: Path) -> subprocess.Popen:
+    """``python -m dtu_audio ARGS`` started in the background, its output going to the file ``log``."""
     command = [sys.executable, "-m", "dtu_audio", *map(str, args)]
-    return subprocess.Popen(
-        command, cwd=cwd, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    with open(log, "w", encoding="utf-8") as output:
+        return subprocess.Popen(command, cwd=cwd, env=environment(), stdout=output, stderr=subprocess.STDOUT)
 
 
 def temporaries(folder: Path) -> list[Path]:

@@ -12,6 +12,7 @@ import shutil
 import pytest
 import soundfile as sf
 import torch
+from matplotlib.figure import Figure
 
 from dtu_audio.training import loop, run_outputs
 
@@ -29,10 +30,22 @@ def _torch_no_space(obj, target, *args, **kwargs):
     raise RuntimeError("[enforce fail at inline_container.cc:595] . PytorchStreamWriter failed writing file data/3")
 
 
-def _torn_metrics_line(log, record):
-    with open(log.path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record)[:20])
-    _no_space()
+class _FillingFile:
+    """A file open for appending whose writes put half their text on disk, then fail: the disk is full."""
+
+    def __init__(self, path, mode, **kwargs):
+        self.handle = open(path, mode, **kwargs)  # noqa: SIM115
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+
+    def write(self, text):
+        self.handle.write(text[: len(text) // 2])
+        self.handle.flush()
+        _no_space()
 
 
 def _one_line_error(result, says: str) -> None:
@@ -43,9 +56,9 @@ def _one_line_error(result, says: str) -> None:
 
 TRAIN_SITES = {
     "checkpoint": (torch, "save", _torch_no_space),
-    "metrics": (run_outputs.MetricsLog, "append", _torn_metrics_line),
+    "metrics": (run_outputs, "open", _FillingFile),
     "best-copy": (shutil, "copyfile", _no_space),
-    "curves": (run_outputs, "plot_curves", _no_space),
+    "curves": (Figure, "savefig", _no_space),
     "spec": (loop, "save_spec", _no_space),
 }
 
@@ -55,7 +68,7 @@ def test_train(site, train_spec, reference_run, tmp_path, monkeypatch):
     owner, name, fault = TRAIN_SITES[site]
     args = ("train", "--spec", train_spec, "--name", "full", "--set", f"train.output_dir={tmp_path}")
     with monkeypatch.context() as patched:
-        patched.setattr(owner, name, fault)
+        patched.setattr(owner, name, fault, raising=site != "metrics")  # run_outputs uses the built-in open
         _one_line_error(invoke(*args), "cannot write")
     run = tmp_path / "full"
     _ok(invoke("train", "--resume", run) if (run / "last.pt").is_file() else invoke(*args))
