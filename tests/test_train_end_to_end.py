@@ -12,14 +12,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny import tiny_spec
-from train_data import write_dataset
+from train_data import write_train_spec
 from typer.testing import CliRunner
 
 from dtu_audio.cli.main import app
 from dtu_audio.encoders.checkpoint import load_model
 from dtu_audio.errors import DtuError
-from dtu_audio.specs import save_spec
 from dtu_audio.training import loop
 from dtu_audio.training.run_outputs import MetricsLog
 
@@ -28,22 +26,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture
 def spec_file(tmp_path):
-    root = write_dataset(tmp_path / "data", n_train=12, n_val=4)
-    spec = tiny_spec(
-        tmp_path,
-        {
-            "data.data_root": str(root),
-            "data.cache_dir": str(tmp_path / "cache"),
-            "train.output_dir": str(tmp_path / "runs"),
-            "train.epochs": 2,
-            "train.batch_size": 4,
-            "train.log_every": 1,
-            "train.temporal_lambda": 10.0,
-            "optim.warmup_epochs": 1,
-        },
-    )
-    save_spec(spec, tmp_path / "spec.yaml")
-    return tmp_path / "spec.yaml"
+    return write_train_spec(tmp_path, n_train=12)
 
 
 def _train(*args: str):

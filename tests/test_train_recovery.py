@@ -10,14 +10,12 @@ import textwrap
 
 import pytest
 import torch
-from tiny import tiny_spec
-from train_data import write_dataset
+from train_data import write_train_spec
 from typer.testing import CliRunner
 
 from dtu_audio.cli.main import app
 from dtu_audio.encoders.model import RetrievalModel
 from dtu_audio.errors import DtuError
-from dtu_audio.specs import save_spec
 from dtu_audio.training import loop
 
 
@@ -25,20 +23,7 @@ from dtu_audio.training import loop
 def trained(tmp_path_factory):
     """A spec file and a finished 1-epoch run made with it (copy it before changing it)."""
     root = tmp_path_factory.mktemp("recovery")
-    data = write_dataset(root / "data", n_train=8, n_val=4)
-    spec = tiny_spec(
-        root,
-        {
-            "data.data_root": str(data),
-            "data.cache_dir": str(root / "cache"),
-            "train.output_dir": str(root / "runs"),
-            "train.epochs": 1,
-            "train.batch_size": 4,
-            "train.log_every": 1,
-            "optim.warmup_epochs": 1,
-        },
-    )
-    save_spec(spec, root / "spec.yaml")
+    write_train_spec(root, epochs=1, temporal_lambda=0.0)
     result = _train("--spec", str(root / "spec.yaml"), "--name", "done")
     assert result.exit_code == 0, result.output
     return root / "spec.yaml", root / "runs" / "done"

@@ -7,10 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from tiny import tiny_spec
-from train_data import write_dataset
+from train_data import write_train_spec
 
-from dtu_audio.specs import save_spec
 from dtu_audio.syncaps import write_synth_sources
 
 HERE = Path(__file__).resolve().parent
@@ -39,23 +37,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
 @pytest.fixture(scope="session")
 def train_spec(tmp_path_factory) -> Path:
     """A 2-epoch tiny run spec (2 steps per epoch, a window logged every step) on generated audio."""
-    root = tmp_path_factory.mktemp("faults-train")
-    data = write_dataset(root / "data", n_train=8, n_val=4)
-    spec = tiny_spec(
-        root,
-        {
-            "data.data_root": str(data),
-            "data.cache_dir": str(root / "cache"),
-            "train.output_dir": str(root / "runs"),
-            "train.epochs": 2,
-            "train.batch_size": 4,
-            "train.log_every": 1,
-            "train.temporal_lambda": 10.0,
-            "optim.warmup_epochs": 1,
-        },
-    )
-    save_spec(spec, root / "spec.yaml")
-    return root / "spec.yaml"
+    return write_train_spec(tmp_path_factory.mktemp("faults-train"))
 
 
 @pytest.fixture(scope="session")

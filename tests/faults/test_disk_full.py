@@ -24,6 +24,17 @@ def _no_space(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
+def _full_after(write, n: int):
+    """``write`` that works ``n`` times, then finds the disk full."""
+    calls = []
+
+    def writer(*args, **kwargs):
+        calls.append(1)
+        return write(*args, **kwargs) if len(calls) <= n else _no_space()
+
+    return writer
+
+
 def _torch_no_space(obj, target, *args, **kwargs):
     with open(target, "wb") as handle:
         handle.write(b"PK\x03\x04 half")
@@ -77,14 +88,8 @@ def test_train(site, train_spec, reference_run, tmp_path, monkeypatch):
 
 def test_syncaps_generate(synth_sources, syncaps_reference, tmp_path, monkeypatch):
     args = ("syncaps", "generate", "--sources", synth_sources.audio_dir.parent, *SYNCAPS_ARGS, "--out", tmp_path)
-    real_write, calls = sf.write, []
-
-    def full_after_five(*a, **k):
-        calls.append(1)
-        return real_write(*a, **k) if len(calls) <= 5 else _no_space()
-
     with monkeypatch.context() as patched:
-        patched.setattr(sf, "write", full_after_five)
+        patched.setattr(sf, "write", _full_after(sf.write, 5))
         _one_line_error(invoke("syncaps", "generate", *args[2:]), "rerun the same command")
     _ok(invoke(*args))
     assert tree(tmp_path / "audio") == tree(syncaps_reference / "audio")
@@ -92,14 +97,8 @@ def test_syncaps_generate(synth_sources, syncaps_reference, tmp_path, monkeypatc
 
 def test_rearrange_splits(caption_csv, rearrange_reference, tmp_path, monkeypatch):
     args = ("rearrange-splits", "--test", caption_csv, "--out", tmp_path / "o")
-    real_dump, calls = json.dump, []
-
-    def full_after_three(*a, **k):
-        calls.append(1)
-        return real_dump(*a, **k) if len(calls) <= 3 else _no_space()
-
     with monkeypatch.context() as patched:
-        patched.setattr(json, "dump", full_after_three)
+        patched.setattr(json, "dump", _full_after(json.dump, 3))
         result = invoke(*args)
     assert result.exit_code != 0 and "No space left on device" in str(result.exception)
     assert "\n" not in str(result.exception)
