@@ -11,6 +11,8 @@ from train_data import write_train_spec
 
 from dtu_audio.syncaps import write_synth_sources
 
+from .harness import SYNCAPS_ARGS, assert_ok, invoke
+
 HERE = Path(__file__).resolve().parent
 _attempts: dict[str, str] = {}
 
@@ -67,34 +69,18 @@ def caption_csv(tmp_path_factory) -> Path:
     return path
 
 
-def invoke(*args: object):
-    """Run ``dtu ARGS`` in this process; the click result (exit code, output, exception)."""
-    from typer.testing import CliRunner
-
-    from dtu_audio.cli.main import app
-
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def _ok(result) -> None:
-    assert result.exit_code == 0, f"{result.output[-1500:]}\n{result.exception!r}"
-
-
 @pytest.fixture(scope="session")
 def reference_run(train_spec) -> Path:
     """The uninterrupted run of ``train_spec``."""
-    _ok(invoke("train", "--spec", train_spec, "--name", "reference"))
+    assert_ok(invoke("train", "--spec", train_spec, "--name", "reference"))
     return train_spec.parent / "runs" / "reference"
-
-
-SYNCAPS_ARGS = ("--num-clips", "12", "--seed", "3", "--sample-rate", "16000")
 
 
 @pytest.fixture(scope="session")
 def syncaps_reference(synth_sources, tmp_path_factory) -> Path:
     """A 12-clip SynCaps set generated without interruption."""
     out = tmp_path_factory.mktemp("faults-syncaps") / "reference"
-    _ok(invoke("syncaps", "generate", "--sources", synth_sources.audio_dir.parent, *SYNCAPS_ARGS, "--out", out))
+    assert_ok(invoke("syncaps", "generate", "--sources", synth_sources.audio_dir.parent, *SYNCAPS_ARGS, "--out", out))
     return out
 
 
@@ -102,7 +88,7 @@ def syncaps_reference(synth_sources, tmp_path_factory) -> Path:
 def rearrange_reference(caption_csv, tmp_path_factory) -> Path:
     """The split files of ``caption_csv`` written without interruption."""
     out = tmp_path_factory.mktemp("faults-rearrange") / "reference"
-    _ok(invoke("rearrange-splits", "--test", caption_csv, "--out", out))
+    assert_ok(invoke("rearrange-splits", "--test", caption_csv, "--out", out))
     return out
 
 
@@ -111,5 +97,5 @@ def eval_reference(reference_run, syncaps_reference, tmp_path_factory) -> dict:
     """``dtu eval`` of the reference run's best.pt on the reference SynCaps set, without the embedding cache."""
     out = tmp_path_factory.mktemp("faults-eval") / "reference"
     args = ("--ckpt", reference_run / "best.pt", "--dataset", "syncaps", "--data-root", syncaps_reference)
-    _ok(invoke("eval", *args, "--out", out, "--no-cache"))
+    assert_ok(invoke("eval", *args, "--out", out, "--no-cache"))
     return json.loads((out / "results.json").read_text())["sets"]

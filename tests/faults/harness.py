@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,12 +19,6 @@ TIMING = {"seconds", "samples_per_s"}
 def tree(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` (relative name -> bytes), temporaries included."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def copy_fresh(source: Path, target: Path) -> Path:
-    """``target`` as a copy of ``source`` (a clean starting point per attempt)."""
-    shutil.copytree(source, target)
-    return target
 
 
 def environment() -> dict[str, str]:
@@ -73,3 +66,19 @@ def assert_same_run(run: Path, reference: Path) -> None:
             assert torch.equal(got["model"][key], value), f"{name} {key}"
     assert (run / "curves.png").is_file()
     assert not temporaries(run)
+
+
+SYNCAPS_ARGS = ("--num-clips", "12", "--seed", "3", "--sample-rate", "16000")
+
+
+def invoke(*args: object):
+    """Run ``dtu ARGS`` in this process; the click result (exit code, output, exception)."""
+    from typer.testing import CliRunner
+
+    from dtu_audio.cli.main import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def assert_ok(result) -> None:
+    assert result.exit_code == 0, f"{result.output[-1500:]}\n{result.exception!r}"

@@ -16,8 +16,7 @@ from matplotlib.figure import Figure
 
 from dtu_audio.training import loop, run_outputs
 
-from .conftest import SYNCAPS_ARGS, _ok, invoke
-from .harness import assert_same_run, temporaries, tree
+from .harness import SYNCAPS_ARGS, assert_ok, assert_same_run, invoke, temporaries, tree
 
 
 def _no_space(*args, **kwargs):
@@ -82,7 +81,7 @@ def test_train(site, train_spec, reference_run, tmp_path, monkeypatch):
         patched.setattr(owner, name, fault, raising=site != "metrics")  # run_outputs uses the built-in open
         _one_line_error(invoke(*args), "cannot write")
     run = tmp_path / "full"
-    _ok(invoke("train", "--resume", run) if (run / "last.pt").is_file() else invoke(*args))
+    assert_ok(invoke("train", "--resume", run) if (run / "last.pt").is_file() else invoke(*args))
     assert_same_run(run, reference_run)
 
 
@@ -91,7 +90,7 @@ def test_syncaps_generate(synth_sources, syncaps_reference, tmp_path, monkeypatc
     with monkeypatch.context() as patched:
         patched.setattr(sf, "write", _full_after(sf.write, 5))
         _one_line_error(invoke("syncaps", "generate", *args[2:]), "rerun the same command")
-    _ok(invoke(*args))
+    assert_ok(invoke(*args))
     assert tree(tmp_path / "audio") == tree(syncaps_reference / "audio")
 
 
@@ -102,7 +101,7 @@ def test_rearrange_splits(caption_csv, rearrange_reference, tmp_path, monkeypatc
         result = invoke(*args)
     assert result.exit_code != 0 and "No space left on device" in str(result.exception)
     assert "\n" not in str(result.exception)
-    _ok(invoke(*args, "--force"))
+    assert_ok(invoke(*args, "--force"))
     assert tree(tmp_path / "o") == tree(rearrange_reference)
 
 
@@ -112,6 +111,6 @@ def test_eval_embedding_cache(reference_run, syncaps_reference, eval_reference, 
         patched.setattr(torch, "save", _torch_no_space)
         result = invoke(*args, "--out", tmp_path / "full")
     assert result.exit_code != 0 and "cannot write the embedding cache" in str(result.exception)
-    _ok(invoke(*args, "--out", tmp_path / "freed"))
+    assert_ok(invoke(*args, "--out", tmp_path / "freed"))
     assert json.loads((tmp_path / "freed" / "results.json").read_text())["sets"] == eval_reference
     assert not temporaries(tmp_path)

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import SYNCAPS_ARGS, _ok, invoke
-from .harness import assert_same_run, run_killed, temporaries, tree
+from .harness import SYNCAPS_ARGS, assert_ok, assert_same_run, invoke, run_killed, temporaries, tree
 
 POINTS = random.Random(17)
 # 2 epochs of 2 steps: 2 last.pt saves, 6 metrics lines (4 windows, 2 epochs), 1 or 2 best.pt copies
@@ -36,9 +35,9 @@ def test_train(site, n, train_spec, reference_run, tmp_path):
     run_killed(site, n, "train", "--spec", train_spec, "--name", "killed", "--set", output_dir, cwd=tmp_path)
     run = tmp_path / "killed"
     if (run / "last.pt").is_file():
-        _ok(invoke("train", "--resume", run))
+        assert_ok(invoke("train", "--resume", run))
     else:  # killed before the first checkpoint: the same command starts again
-        _ok(invoke("train", "--spec", train_spec, "--name", "killed", "--set", output_dir))
+        assert_ok(invoke("train", "--spec", train_spec, "--name", "killed", "--set", output_dir))
     assert_same_run(run, reference_run)
 
 
@@ -46,7 +45,7 @@ def test_train(site, n, train_spec, reference_run, tmp_path):
 def test_syncaps_generate(n, synth_sources, syncaps_reference, tmp_path):
     args = ("syncaps", "generate", "--sources", synth_sources.audio_dir.parent, *SYNCAPS_ARGS, "--out", tmp_path / "o")
     run_killed("clip", n, *args, cwd=tmp_path)
-    _ok(invoke(*args))
+    assert_ok(invoke(*args))
     assert tree(tmp_path / "o" / "audio") == tree(syncaps_reference / "audio")
     for name in ("SHA256SUMS", "test.json", "train.json", "audio_id_to_pos_neg_eg.json", "recipe.json"):
         expected = (syncaps_reference / name).read_text().replace(str(syncaps_reference), str(tmp_path / "o"))
@@ -57,7 +56,7 @@ def test_syncaps_generate(n, synth_sources, syncaps_reference, tmp_path):
 def test_rearrange_splits(n, caption_csv, rearrange_reference, tmp_path):
     args = ("rearrange-splits", "--test", caption_csv, "--out", tmp_path / "o")
     run_killed("json", n, *args, cwd=tmp_path)
-    _ok(invoke(*args, "--force"))
+    assert_ok(invoke(*args, "--force"))
     assert tree(tmp_path / "o") == tree(rearrange_reference)
 
 
@@ -66,6 +65,6 @@ def test_eval_embedding_cache(n, reference_run, syncaps_reference, eval_referenc
     args = ("eval", "--ckpt", reference_run / "best.pt", "--dataset", "syncaps", "--data-root", syncaps_reference)
     run_killed("torch-save", n, *args, "--out", tmp_path / "killed", cwd=tmp_path)
     for attempt in ("rerun", "from the cache"):
-        _ok(invoke(*args, "--out", tmp_path / attempt))
+        assert_ok(invoke(*args, "--out", tmp_path / attempt))
         assert json.loads((tmp_path / attempt / "results.json").read_text())["sets"] == eval_reference, attempt
     assert not temporaries(Path(os.environ["DTU_HOME"]))
