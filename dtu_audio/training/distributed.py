@@ -1,9 +1,8 @@
-"""Processes of a run: one, or several under ``torchrun`` (DDP), and gathering across them."""
+"""Processes of a run: one, or several under ``torchrun`` (DDP), and what they agree on."""
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -12,7 +11,6 @@ from functools import partial
 
 import torch
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_fn
 
 from dtu_audio.errors import DtuError
 
@@ -62,33 +60,6 @@ def init_process_group(preference: str, timeout: timedelta | None = None) -> Pro
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timeout)
     return ProcessGroup(dist.get_rank(), dist.get_world_size(), device)
-
-
-def gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
-    """Concatenate every process's ``tensor`` along dim 0, keeping the gradient path to each."""
-    if not (dist.is_initialized() and dist.get_world_size() > 1):
-        return tensor
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        return torch.cat(dist_fn.all_gather(tensor), dim=0)
-
-
-def gather_ids(tensor: torch.Tensor) -> torch.Tensor:
-    """Concatenate every process's integer ``tensor`` (same shape on all) along dim 0."""
-    if not (dist.is_initialized() and dist.get_world_size() > 1):
-        return tensor
-    parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
-    dist.all_gather(parts, tensor)
-    return torch.cat(parts, dim=0)
-
-
-def sum_with_grad(tensor: torch.Tensor) -> torch.Tensor:
-    """Sum ``tensor`` over all processes, keeping the gradient path."""
-    if not (dist.is_initialized() and dist.get_world_size() > 1):
-        return tensor
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        return dist_fn.all_reduce(tensor)
 
 
 def global_max(value: int, device: torch.device) -> int:
