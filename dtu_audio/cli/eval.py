@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from dtu_audio.errors import DtuError
-from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite, resolve_device
+from dtu_audio.evaluation.prepare import prepare_suite
 from dtu_audio.evaluation.report import changes_table, compare_table, plot_results, results_table
 from dtu_audio.fileio import write_json
 from dtu_audio.specs import load_spec, preset_names, save_spec
@@ -52,6 +52,8 @@ def eval_command(
     ]
     spec = load_spec(preset, overrides)
     prepared = prepare_suite(dataset, spec, data_root)
+    from dtu_audio.evaluation.pipeline import evaluate_checkpoint, resolve_device  # torch: after the input checks
+
     run_device = resolve_device(device or spec.train.device)
 
     console = Console()

@@ -20,9 +20,8 @@ from rich.progress import (
 from rich.table import Table
 
 from dtu_audio.errors import DtuError
-from dtu_audio.weights import DEFAULT_NAMES, KNOWN, fetch, import_file
 from dtu_audio.weights.cache import WeightCache
-from dtu_audio.weights.registry import WeightEntry, folder_of
+from dtu_audio.weights.registry import DEFAULT_NAMES, KNOWN, WeightEntry, folder_of
 
 
 def _size(num: int | None) -> str:
@@ -86,9 +85,13 @@ def fetch_weights(
         if len(names or ()) != 2:
             raise DtuError("--import takes exactly two arguments: dtu fetch-weights --import NAME FILE")
         name, file = names
+        from dtu_audio.weights.fetch import import_file
+
         record = import_file(name, Path(file), cache_dir)
         out.print(f"{name}: imported -> {WeightCache(cache_dir).root / record.path} (sha256 {record.sha256[:16]})")
         return
+    from dtu_audio.weights.fetch import fetch
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

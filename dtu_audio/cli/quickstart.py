@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 
 from dtu_audio.errors import DtuError
-from dtu_audio.quickstart import print_comparison, run_quickstart
 
 
 def quickstart(
@@ -27,6 +26,8 @@ def quickstart(
         if not (out / "results.json").exists() and not (out / "syncaps").exists():
             raise DtuError(f"{out} does not look like a quickstart folder; not deleting it")
         shutil.rmtree(out)
+    from dtu_audio.quickstart import print_comparison, run_quickstart  # torch: after the input checks
+
     console = Console(log_path=False)
     results = run_quickstart(out, clips, epochs, seed, workers, console)
     console.rule("lambda 0 (plain contrastive) vs lambda 10 (with the temporal loss)")

@@ -12,8 +12,8 @@ from rich.console import Console
 from dtu_audio.errors import DtuError
 from dtu_audio.specs import RunSpec, load_spec, preset_names
 from dtu_audio.training import run_outputs
-from dtu_audio.training.distributed import broadcast_object, init_process_group
-from dtu_audio.training.loop import BEST, LAST, train_run
+from dtu_audio.training.data import check_manifests
+from dtu_audio.training.run_outputs import BEST, LAST
 
 
 def _flag_overrides(**flags: object) -> list[str]:
@@ -31,6 +31,8 @@ def _resume_target(resume: Path) -> tuple[Path, Path]:
 
 
 def _new_run_dir(spec: RunSpec) -> Path:
+    from dtu_audio.training.distributed import broadcast_object
+
     name = spec.train.run_name or f"{spec.data.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
     run_dir = Path(broadcast_object(str(spec.train.output_dir / name)))
     if (run_dir / LAST).exists():
@@ -84,6 +86,10 @@ def train(
     else:
         default = dataset if dataset in preset_names() else "audiocaps"
         spec = load_spec(spec_name or default, overrides)
+    check_manifests(spec)
+    from dtu_audio.training.distributed import init_process_group  # torch: after the input checks
+    from dtu_audio.training.loop import train_run
+
     group = init_process_group(spec.train.device)
     if resume is None:
         run_dir, checkpoint = _new_run_dir(spec), None

@@ -76,12 +76,24 @@ def _audio_paths(manifest: Manifest, audio_root: Path) -> list[Path | None]:
     return paths
 
 
-def load_split(spec: RunSpec, split: str, show_progress: bool = True) -> Split:
-    """Read a split's manifest and check (and, with the cache on, decode) all of its audio."""
+def read_split_manifest(spec: RunSpec, split: str) -> tuple[Path, Manifest]:
+    """Find and read a split's manifest; a missing or empty one is a one-line error."""
     manifest_path = _find_manifest(spec, split)
     manifest = read_manifest(manifest_path)
     if len(manifest) == 0:
         raise DtuError(f"the {split} manifest of {spec.data.dataset!r} has no rows")
+    return manifest_path, manifest
+
+
+def check_manifests(spec: RunSpec) -> None:
+    """Read the train and val manifests, so that a bad one fails before any model is built."""
+    for split in ("train", "val"):
+        read_split_manifest(spec, split)
+
+
+def load_split(spec: RunSpec, split: str, show_progress: bool = True) -> Split:
+    """Read a split's manifest and check (and, with the cache on, decode) all of its audio."""
+    manifest_path, manifest = read_split_manifest(spec, split)
     audio_root = Path(spec.data.audio_root) if spec.data.audio_root else data_root(spec) / "audio"
     paths = _audio_paths(manifest, audio_root)
     verb = "decoding" if spec.data.waveform_cache else "checking"

@@ -31,11 +31,10 @@ from dtu_audio.training.checkpoint import (
 from dtu_audio.training.data import Split, caption_pos_neg, check_bad_audio, load_split
 from dtu_audio.training.distributed import ProcessGroup, autocast_factory, barrier, init_process_group
 from dtu_audio.training.model_init import build_model, init_weights_path
+from dtu_audio.training.run_outputs import BEST, LAST
 from dtu_audio.training.schedule import build_optimizer, build_scheduler
 from dtu_audio.training.step import batch_waveforms, step_losses, training_forward
 from dtu_audio.training.validation import validate
-
-LAST, BEST = "last.pt", "best.pt"
 
 
 @dataclass

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dtu_audio.fileio import atomic_path, write_json
 
+LAST, BEST = "last.pt", "best.pt"
 METRICS = "metrics.jsonl"
 CURVES = "curves.png"
 SPEC = "spec.yaml"

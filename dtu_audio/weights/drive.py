@@ -1,4 +1,7 @@
-"""Google Drive downloads through gdown: a partial file that resumes, then verify, then rename."""
+"""Google Drive downloads through gdown: a partial file that resumes, then verify, then rename.
+
+gdown and requests are imported by the functions that use them, so that ``dtu --help`` stays quick.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,6 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-
-import gdown
-import requests
 
 from dtu_audio.errors import DtuError
 from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso, sha256_file
@@ -25,6 +25,9 @@ Progress = Callable[[int, int | None], None]
 
 
 def _drive_error(entry: WeightEntry, err: Exception) -> DtuError:
+    import gdown
+    import requests
+
     what = f"{entry.name} ({entry.filename})" if entry.filename else entry.name
     detail = " ".join(str(err).split())[:300]
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:
@@ -49,6 +52,9 @@ def download_drive_file(entry: WeightEntry, cache: WeightCache, progress: Progre
     The bytes go to a partial file that a later call resumes; the file replaces the cached
     one only once its size, checksum and checkpoint layout are verified.
     """
+    import gdown
+    import requests
+
     staging = cache.partial_dir(entry.name) / entry.filename
     try:
         staging.parent.mkdir(parents=True, exist_ok=True)
@@ -111,6 +117,9 @@ def _publish(entry: WeightEntry, cache: WeightCache, staging: Path, digest: str)
 
 def list_drive_folder(folder: WeightEntry) -> list[tuple[str, str]]:
     """The ``(drive id, file name)`` of every file in the Drive folder ``folder``."""
+    import gdown
+    import requests
+
     try:
         files = gdown.download_folder(id=folder.drive_id, skip_download=True, quiet=True, use_cookies=False)
     except (gdown.exceptions.DownloadError, requests.RequestException) as err:

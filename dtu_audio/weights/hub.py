@@ -1,4 +1,7 @@
-"""Text encoders from the Hugging Face hub (``HF_ENDPOINT`` is honoured), kept as plain folders."""
+"""Text encoders from the Hugging Face hub (``HF_ENDPOINT`` is honoured), kept as plain folders.
+
+huggingface_hub is imported by the functions that use it, so that ``dtu --help`` stays quick.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,6 @@ import json
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-
-from huggingface_hub import HfApi, snapshot_download
-from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
 
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import write_json
@@ -29,6 +29,8 @@ def _unreachable(detail: object) -> str:
 
 
 def _problem(entry: WeightEntry, err: Exception) -> str:
+    from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError
+
     detail = " ".join(str(err).split())[:300]
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:
         return "the disk is full; free some space or pass --cache-dir"
@@ -60,6 +62,9 @@ def choose_hub_files(entry: WeightEntry, available: Iterable[str]) -> list[str]:
 
 def _repo_files(entry: WeightEntry) -> tuple[str, list[str]]:
     """The commit ``entry.hf_revision`` points at, and the files of the repository at that commit."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
     try:
         info = HfApi().model_info(entry.hf_repo, revision=entry.hf_revision, files_metadata=False)
     except HfHubHTTPError as err:
@@ -86,6 +91,9 @@ def download_hub_folder(entry: WeightEntry, cache: WeightCache) -> CachedEntry:
     huggingface_hub resumes interrupted files and checks their sizes; the folder only replaces
     the cached one once every file is there.
     """
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
     staging = cache.partial_dir(entry.name) / "snapshot"
     commit, available = _repo_files(entry)
     files = choose_hub_files(entry, available)
