@@ -95,7 +95,7 @@ def run_quickstart(
         "data.data_root": str(data),
         "train.output_dir": str(out / "runs"),
         "train.seed": seed,
-        "train.epochs": epochs,
+        **({"train.epochs": epochs} if epochs is not None else {}),
     }
     device = resolve_device(base.train.device)
     prepared = prepare_suite("syncaps", load_spec("quickstart", overrides), data)

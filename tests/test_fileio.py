@@ -2,7 +2,8 @@ import os
 
 import pytest
 
-from dtu_audio.fileio import atomic_open, write_json
+from dtu_audio.errors import DtuError
+from dtu_audio.fileio import atomic_open, read_json, write_json
 
 
 def test_atomic_write_keeps_old_file_on_failure(tmp_path):
@@ -22,3 +23,10 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "x.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_read_json_refuses_deep_nesting_with_one_line(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(DtuError, match=r"manifest .*deep\.json is nested too deeply"):
+        read_json(deep, "manifest")
