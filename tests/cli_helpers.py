@@ -13,9 +13,9 @@ from dtu_audio.cli.main import main
 
 
 def run_dtu(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    """Run ``dtu`` in this process (250 columns wide); return its exit code, stdout and stderr."""
+    """Run ``dtu`` in this process, 80 columns wide (as a log or a pipe); return its exit code, stdout and stderr."""
     monkeypatch.setattr(sys, "argv", ["dtu", *map(str, args)])
-    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setenv("COLUMNS", "80")
     code = 0
     try:
         main()

@@ -35,7 +35,7 @@ def test_help_lists_the_command_with_one_line():
     top = dtu_process("--help")
     assert top.returncode == 0
     line = next(line for line in top.stdout.splitlines() if "rearrange-splits" in line)
-    assert "Write rebalanced and temporal" in line
+    assert "Write the paper's rebalanced and temporal split files." in line
     help_ = dtu_process("rearrange-splits", "--help")
     assert help_.returncode == 0
     for option in ("--train", "--val", "--test", "--from", "--out", "--seed", "--force"):

@@ -36,11 +36,16 @@ def eval_command(
     plot: bool = typer.Option(False, "--plot", help="Also draw plot.png comparing the sets and variants."),
     out: Path | None = typer.Option(None, "--out", help="Output folder (default: <train.output_dir>/eval-...)."),
     spec_name: str | None = typer.Option(None, "--spec", help="Preset or YAML spec (default: the dataset's preset)."),
-    set_: list[str] = typer.Option([], "--set", help="Override a spec field: section.field=value (repeatable)."),
+    set_: list[str] = typer.Option(
+        [], "--set", help="Override a spec field (repeatable).", metavar="SECTION.FIELD=VALUE"
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the on-disk embedding cache."),
     device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default: train.device)."),
 ) -> None:
-    """Evaluate a checkpoint on a dataset's test suite (text-to-audio and audio-to-text retrieval)."""
+    """Evaluate checkpoints on a dataset's test suite.
+
+    Text-to-audio and audio-to-text retrieval, and order accuracy on the temporal variants.
+    """
     if (ckpt is None) == (compare is None):
         raise DtuError("pass either --ckpt CKPT or --compare CKPT_A CKPT_B")
     checkpoints = [ckpt] if ckpt is not None else list(compare)
@@ -79,6 +84,7 @@ def eval_command(
         done, reused = result["embeddings"]["computed"], result["embeddings"]["reused"]
         console.print(
             f"{result['checkpoint']['name']}: audio embedded {done['audio']}, reused {reused['audio']}; "
-            f"captions embedded {done['text']}, reused {reused['text']}; {result['timing']['total_s']:.1f} s"
+            f"captions embedded {done['text']}, reused {reused['text']}; {result['timing']['total_s']:.1f} s",
+            soft_wrap=True,
         )
-    console.print(f"results written to {folder}")
+    console.print(f"results written to {folder}", soft_wrap=True)

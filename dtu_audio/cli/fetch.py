@@ -75,7 +75,10 @@ def fetch_weights(
         None, "--cache-dir", help="Weight cache folder (default: $DTU_HOME, else the per-user data folder)."
     ),
 ) -> None:
-    """Download the pretrained weights into the cache (resumable, verified), list them, or import one."""
+    """Fetch, list or import the pretrained weights.
+
+    Downloads resume after an interruption and are verified before they enter the cache.
+    """
     out = Console(soft_wrap=True, highlight=False)
     err = Console(stderr=True, highlight=False)
     if list_:

@@ -60,7 +60,10 @@ def rearrange_splits(
     seed: int = typer.Option(0, "--seed", help="Seed of the rebalancing draw."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
 ) -> None:
-    """Write rebalanced and temporal (future_past, reverse, replace) split files like the paper's."""
+    """Write the paper's rebalanced and temporal split files.
+
+    The temporal files are the future_past subset and its reverse and replace variants.
+    """
     inputs = {s: p for s, p in (("train", train), ("val", val), ("test", test)) if p is not None}
     if from_dir is not None:
         inputs = {**_inputs_from_folder(from_dir), **inputs}

@@ -18,7 +18,7 @@ app = typer.Typer(help="Show presets and resolved run specs.", no_args_is_help=T
 @app.command("show")
 def show(
     name: str = typer.Argument("audiocaps", help="Preset name or YAML file."),
-    set_: list[str] = typer.Option([], "--set", help="Override a field: section.field=value (repeatable)."),
+    set_: list[str] = typer.Option([], "--set", help="Override a field (repeatable).", metavar="SECTION.FIELD=VALUE"),
     output: Path | None = typer.Option(None, "--output", "-o", help="Also write the resolved spec here."),
 ) -> None:
     """Print a preset or YAML spec with every field resolved."""
@@ -39,7 +39,10 @@ def presets() -> None:
 def reference(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the page here instead of printing it."),
 ) -> None:
-    """Print the run-spec reference (Markdown) generated from the spec models."""
+    """Print the run-spec reference page (Markdown).
+
+    The page is generated from the spec models.
+    """
     page = spec_reference_markdown()
     if output is None:
         typer.echo(page, nl=False)

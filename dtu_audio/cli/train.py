@@ -59,9 +59,11 @@ def train(
     resume: Path | None = typer.Option(
         None, "--resume", help="Continue the run in this folder (or from this checkpoint)."
     ),
-    set_: list[str] = typer.Option([], "--set", help="Override a spec field: section.field=value (repeatable)."),
+    set_: list[str] = typer.Option(
+        [], "--set", help="Override a spec field (repeatable).", metavar="SECTION.FIELD=VALUE"
+    ),
 ) -> None:
-    """Train text-to-audio retrieval with the contrastive and temporal-order losses.
+    """Train with the contrastive and temporal-order losses.
 
     Writes runs/NAME/: spec.yaml, metrics.jsonl, curves.png, last.pt (every epoch) and best.pt (best
     validation t2a R@1 + a2t R@1). Ctrl-C saves last.pt; --resume continues exactly. Several GPUs

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from dtu_audio.errors import DtuError
+from dtu_audio.errors import DtuError, brief
 from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso, sha256_file
 from dtu_audio.weights.checkpoint_check import check_checkpoint
 from dtu_audio.weights.registry import WeightEntry, recovery_hint
@@ -29,7 +29,7 @@ def _drive_error(entry: WeightEntry, err: Exception) -> DtuError:
     import requests
 
     what = f"{entry.name} ({entry.filename})" if entry.filename else entry.name
-    detail = " ".join(str(err).split())[:300]
+    detail = brief(err)
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:
         problem = f"the disk is full ({err.filename or 'the weight cache'}); free some space or pass --cache-dir"
     elif isinstance(err, gdown.exceptions.FileURLRetrievalError):

@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from dtu_audio.errors import DtuError
+from dtu_audio.errors import DtuError, brief
 from dtu_audio.fileio import write_json
 from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso, sha256_folder
 from dtu_audio.weights.registry import WeightEntry, recovery_hint
@@ -31,7 +31,7 @@ def _unreachable(detail: object) -> str:
 def _problem(entry: WeightEntry, err: Exception) -> str:
     from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError
 
-    detail = " ".join(str(err).split())[:300]
+    detail = brief(err)
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:
         return "the disk is full; free some space or pass --cache-dir"
     if isinstance(err, RepositoryNotFoundError):
@@ -70,7 +70,7 @@ def _repo_files(entry: WeightEntry) -> tuple[str, list[str]]:
     except HfHubHTTPError as err:
         raise _hub_error(entry, _problem(entry, err)) from err
     except Exception as err:  # the hub client's transport errors (requests or httpx) share no base class
-        raise _hub_error(entry, _unreachable(" ".join(str(err).split())[:300])) from err
+        raise _hub_error(entry, _unreachable(brief(err))) from err
     return info.sha, [sibling.rfilename for sibling in info.siblings or ()]
 
 
