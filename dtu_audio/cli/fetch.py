@@ -6,8 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.filesize import decimal
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -28,12 +30,17 @@ def _size(num: int | None) -> str:
     return "?" if num is None else decimal(num)
 
 
-def _list_table(cache: WeightCache) -> Table:
+def _list_table(cache: WeightCache, wide: bool) -> Table:
+    """Every known and cached entry; the source column only when ``wide`` (it does not fit 80 columns)."""
     manifest = cache.read_manifest()
-    table = Table(title=f"weights in {cache.root}", title_justify="left")
+    table = Table(title=f"weights in {cache.root}", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("name", no_wrap=True)
-    for column in ("aliases", "source", "size", "sha256", "cached"):
-        table.add_column(column, overflow="fold")
+    table.add_column("aliases", overflow="fold")
+    if wide:
+        table.add_column("source", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("sha256", no_wrap=True)
+    table.add_column("cached", no_wrap=True)
     names = list(KNOWN) + sorted(name for name in manifest if name not in KNOWN and folder_of(name) is not None)
     for name in names:
         record = manifest.get(name)
@@ -47,7 +54,7 @@ def _list_table(cache: WeightCache) -> Table:
             files = sum(folder_of(child) == KNOWN[name] and cache.cached(child) is not None for child in manifest)
             cached = f"{files} files" if files else "no"
         aliases = ", ".join(KNOWN[name].aliases) if name in KNOWN else ""
-        table.add_row(name, aliases, source, _size(size), (sha or "?")[:16], cached)
+        table.add_row(name, aliases, *([source] if wide else []), _size(size), (sha or "?")[:12], cached)
     return table
 
 
@@ -64,6 +71,7 @@ def fetch_weights(
         show_default=False,
     ),
     list_: bool = typer.Option(False, "--list", help="Show every known entry, its size, checksum and cache state."),
+    wide: bool = typer.Option(False, "--wide", help="With --list: also show where each entry comes from."),
     import_: bool = typer.Option(
         False, "--import", help="Register a hand-downloaded file after checking it: --import NAME FILE."
     ),
@@ -82,7 +90,11 @@ def fetch_weights(
     out = Console(soft_wrap=True, highlight=False)
     err = Console(stderr=True, highlight=False)
     if list_:
-        out.print(_list_table(WeightCache(cache_dir)))
+        table = _list_table(WeightCache(cache_dir), wide)
+        if wide:  # the table's own width, whatever the terminal's
+            natural = Measurement.get(out, out.options.update(width=10_000), table).maximum
+            out = Console(highlight=False, width=max(out.width, natural))
+        out.print(table)
         return
     if import_:
         if len(names or ()) != 2:
