@@ -167,6 +167,13 @@ def preset_names() -> list[str]:
     )
 
 
+def preset_summary(name: str) -> str:
+    """What a preset is for: its opening comment up to the first colon (``The offline quickstart``)."""
+    text = (resources.files("dtu_audio.presets") / f"{name}.yaml").read_text(encoding="utf-8")
+    first = text.splitlines()[0] if text.startswith("#") else ""
+    return first.lstrip("# ").partition(":")[0]
+
+
 def _first_line(err: Exception) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 

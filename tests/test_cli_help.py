@@ -51,3 +51,10 @@ def test_brief_cuts_long_errors_at_a_word_boundary():
     assert len(short) <= 100 and short.endswith(" ...")
     assert short.removesuffix(" ...").split()[-1] in text.split()
     assert brief("a  short\n message") == "a short message"
+
+
+def test_spec_presets_says_what_each_is_for(monkeypatch, capsys):
+    code, out, _ = run_dtu(monkeypatch, capsys, "spec", "presets")
+    lines = out.splitlines()
+    assert code == 0 and [line.split()[0] for line in lines] == ["audiocaps", "clotho", "quickstart", "syncaps", "tiny"]
+    assert "quickstart  The offline quickstart" in lines and max(map(len, lines)) <= 80

@@ -36,14 +36,14 @@ def _ratio(counts: Counter) -> str:
 
 
 def _counts_table(built: list[SplitFiles]) -> Table:
-    table = Table(title="Temporal connectives before -> after rebalancing")
-    table.add_column("connective")
+    """Connective counts of every split, ``before -> after`` in one cell per split (fits 80 columns)."""
+    table = Table(title="Temporal connectives: before -> after rebalancing", title_justify="left")
+    table.add_column("connective", no_wrap=True)
     for b in built:
-        table.add_column(f"{b.split} orig", justify="right")
-        table.add_column(f"{b.split} rearranged", justify="right")
+        table.add_column(b.split, justify="right", no_wrap=True)
     for connective in CONNECTIVES:
-        table.add_row(connective, *(str(c[connective]) for b in built for c in (b.counts_before, b.counts_after)))
-    table.add_row("max/min", *(_ratio(c) for b in built for c in (b.counts_before, b.counts_after)), style="bold")
+        table.add_row(connective, *(f"{b.counts_before[connective]} -> {b.counts_after[connective]}" for b in built))
+    table.add_row("max/min", *(f"{_ratio(b.counts_before)} -> {_ratio(b.counts_after)}" for b in built), style="bold")
     return table
 
 

@@ -10,7 +10,7 @@ from rich.syntax import Syntax
 
 from dtu_audio.fileio import atomic_open
 from dtu_audio.spec_reference import spec_reference_markdown
-from dtu_audio.specs import load_spec, preset_names, save_spec, spec_to_yaml
+from dtu_audio.specs import load_spec, preset_names, preset_summary, save_spec, spec_to_yaml
 
 app = typer.Typer(help="Show presets and resolved run specs.", no_args_is_help=True)
 
@@ -31,8 +31,10 @@ def show(
 @app.command("presets")
 def presets() -> None:
     """List the built-in presets."""
-    for name in preset_names():
-        typer.echo(name)
+    names = preset_names()
+    width = max(map(len, names))
+    for name in names:
+        typer.echo(f"{name:<{width}}  {preset_summary(name)}")
 
 
 @app.command("reference")
