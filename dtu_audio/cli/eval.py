@@ -13,6 +13,7 @@ from dtu_audio.errors import DtuError
 from dtu_audio.evaluation.prepare import prepare_suite
 from dtu_audio.evaluation.report import changes_table, compare_table, plot_results, results_table
 from dtu_audio.fileio import write_json
+from dtu_audio.progress import status
 from dtu_audio.specs import load_spec, preset_names, save_spec
 
 
@@ -64,7 +65,7 @@ def eval_command(
     console = Console()
     results = []
     for checkpoint in checkpoints:
-        with console.status(f"evaluating {checkpoint} on {prepared.dataset} ({len(prepared.test_sets)} sets)"):
+        with status(console, f"evaluating {checkpoint} on {prepared.dataset} ({len(prepared.test_sets)} sets)"):
             results.append(evaluate_checkpoint(checkpoint, prepared, spec, run_device))
 
     label = "-vs-".join(_slug(c) for c in checkpoints)

@@ -13,7 +13,6 @@ from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    Progress,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
@@ -22,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from dtu_audio.errors import DtuError
+from dtu_audio.progress import Progress
 from dtu_audio.weights.cache import WeightCache
 from dtu_audio.weights.registry import DEFAULT_NAMES, KNOWN, WeightEntry, folder_of
 

@@ -10,10 +10,11 @@ import zipfile
 from pathlib import Path
 
 import platformdirs
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.progress import BarColumn, DownloadColumn, TextColumn, TransferSpeedColumn
 
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import atomic_path
+from dtu_audio.progress import Progress
 from dtu_audio.syncaps.recipe import AUTHORS_FILES
 
 #: The paper's public repository, pinned to the commit the recipe was published in.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
 from dtu_audio.datasets.audio_scan import DecodedWaveforms, scan_audio
 from dtu_audio.datasets.manifest import Manifest, read_manifest
@@ -15,6 +15,7 @@ from dtu_audio.datasets.splits import DATASETS, POS_NEG_FILE, split_file_name
 from dtu_audio.datasets.temporal_pairs import PosNeg, pos_neg_from_toolkit, read_pos_neg_json
 from dtu_audio.datasets.waveform_cache import WaveformCache, build_waveform_cache
 from dtu_audio.errors import DtuError
+from dtu_audio.progress import Progress
 from dtu_audio.specs import RunSpec
 
 

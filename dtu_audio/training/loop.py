@@ -14,12 +14,13 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from torch.utils.data import DataLoader
 
 from dtu_audio.datasets.training import CaptionBatch, CaptionDataset, GlobalBatchSampler, collate_captions
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import atomic_path
+from dtu_audio.progress import Progress
 from dtu_audio.specs import RunSpec, save_spec
 from dtu_audio.training import run_outputs
 from dtu_audio.training.checkpoint import (
