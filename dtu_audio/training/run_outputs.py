@@ -12,6 +12,8 @@ METRICS = "metrics.jsonl"
 CURVES = "curves.png"
 SPEC = "spec.yaml"
 BAD_AUDIO = "bad_audio.json"
+#: The ``words`` text encoder of a run (config and vocabulary), written by ``dtu train``.
+WORD_TEXT_ENCODER = "text-encoder"
 
 
 class MetricsLog:
