@@ -37,7 +37,7 @@ def _ratio(counts: Counter) -> str:
 
 def _counts_table(built: list[SplitFiles]) -> Table:
     """Connective counts of every split, ``before -> after`` in one cell per split (fits 80 columns)."""
-    table = Table(title="Temporal connectives: before -> after rebalancing", title_justify="left")
+    table = Table()
     table.add_column("connective", no_wrap=True)
     for b in built:
         table.add_column(b.split, justify="right", no_wrap=True)
@@ -73,5 +73,6 @@ def rearrange_splits(
     built = [build_split(split, manifest, dataset, seed) for split, manifest in manifests.items()]
     written = write_split_files(collect_files(built), out, force)
     console = Console()
+    console.print("temporal connectives, before -> after rebalancing")
     console.print(_counts_table(built))
     console.print(f"wrote {len(written)} files to {out}")
