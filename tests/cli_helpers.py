@@ -11,6 +11,23 @@ from pathlib import Path
 from conftest import REPO_ROOT
 from dtu_audio.cli.main import main
 
+#: Every command and command group of ``dtu`` (``[]`` is ``dtu`` itself), for tests that go through them all.
+COMMANDS = [
+    [],
+    ["train"],
+    ["eval"],
+    ["fetch-weights"],
+    ["quickstart"],
+    ["rearrange-splits"],
+    ["spec"],
+    ["spec", "show"],
+    ["spec", "presets"],
+    ["spec", "reference"],
+    ["syncaps"],
+    ["syncaps", "generate"],
+    ["syncaps", "synth-sources"],
+]
+
 
 def run_dtu(monkeypatch, capsys, *args) -> tuple[int, str, str]:
     """Run ``dtu`` in this process, 80 columns wide (as a log or a pipe); return its exit code, stdout and stderr."""

@@ -5,25 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from cli_helpers import run_dtu
+from cli_helpers import COMMANDS, run_dtu
 
 from dtu_audio.errors import brief
-
-COMMANDS = [
-    [],
-    ["train"],
-    ["eval"],
-    ["fetch-weights"],
-    ["quickstart"],
-    ["rearrange-splits"],
-    ["spec"],
-    ["spec", "show"],
-    ["spec", "presets"],
-    ["spec", "reference"],
-    ["syncaps"],
-    ["syncaps", "generate"],
-    ["syncaps", "synth-sources"],
-]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "dtu")

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from cli_helpers import COMMANDS
 
 from conftest import REPO_ROOT
 
@@ -40,22 +41,7 @@ def dtu_imports(*args: str) -> tuple[subprocess.CompletedProcess, str]:
     return result, line
 
 
-HELP_COMMANDS = [
-    [],
-    ["train"],
-    ["eval"],
-    ["fetch-weights"],
-    ["quickstart"],
-    ["rearrange-splits"],
-    ["spec"],
-    ["spec", "show"],
-    ["syncaps"],
-    ["syncaps", "generate"],
-    ["syncaps", "synth-sources"],
-]
-
-
-@pytest.mark.parametrize("command", HELP_COMMANDS, ids=lambda c: " ".join(c) or "dtu")
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "dtu")
 def test_help_imports_no_heavy_module(command):
     result, heavy = dtu_imports(*command, "--help")
     assert result.returncode == 0, result.stderr
