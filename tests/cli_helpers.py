@@ -26,6 +26,9 @@ COMMANDS = [
     ["syncaps"],
     ["syncaps", "generate"],
     ["syncaps", "synth-sources"],
+    ["data"],
+    ["data", "prepare"],
+    ["data", "list"],
 ]
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dtu_audio.data.home import default_data_root
 from dtu_audio.datasets.manifest import Manifest
 from dtu_audio.errors import DtuError
 from dtu_audio.evaluation.suites import DATASETS, RECIPES, SuiteName, TestSet, build_suite, custom_recipes
@@ -30,7 +31,8 @@ class AudioLocator:
         return self._by_name
 
     def _find(self, audio: str, audio_id: str) -> Path | None:
-        candidates = [Path(audio)] + [root / name for root in self.roots for name in (audio_id, Path(audio).name)]
+        names = (audio, audio_id, Path(audio).name)  # a relative manifest path is relative to the data root
+        candidates = [Path(audio)] + [root / name for root in self.roots for name in names]
         found = next((p for p in candidates if p.is_file()), None)
         if found is None:
             index = self._index()
@@ -66,8 +68,12 @@ def prepare_suite(dataset: str, spec: RunSpec, data_root: Path | None = None) ->
     """The test sets of ``dataset`` (a name in :data:`DATASETS` or a manifest file) for ``spec.eval.suite``."""
     root = data_root or spec.data.data_root
     if dataset in DATASETS:
-        if root is None:
-            raise DtuError(f"where is the {dataset} data? pass --data-root DIR (the folder with its test manifest)")
+        root = root or default_data_root(dataset)
+        if not root.is_dir():
+            raise DtuError(
+                f"where is the {dataset} data? {root} does not exist: run dtu data prepare {dataset}, "
+                "or pass --data-root DIR (the folder with its test manifest)"
+            )
         name, recipes = dataset, RECIPES[dataset]
     else:
         manifest = Path(dataset)
