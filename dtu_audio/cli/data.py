@@ -17,7 +17,6 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table
 
 from dtu_audio.progress import Progress
 
@@ -146,21 +145,19 @@ def list_cmd(data_home: Path | None = typer.Option(None, "--data-home", help=_HO
     from dtu_audio.data.home import data_home as resolve_home
 
     home = resolve_home(data_home)
-    table = Table(title=f"datasets in {home}", title_justify="left")
-    for column in ("name", "clips", "missing", "size", "prepared", "verifies"):
-        table.add_column(column, overflow="fold")
-    for name in DATASET_NAMES:
+    lines = [f"datasets in {home}"]
+    for name in DATASET_NAMES:  # two short lines per dataset, not a wide table: a log gets 80 columns
         folder = home / name
         record = read_record(folder) if folder.is_dir() else None
         if record is None:
-            table.add_row(name, "", "", "", "no", "")
+            lines.append(f"{name}: not prepared")
             continue
         problems = verify(folder, record)
         clips = ", ".join(f"{split} {count}" for split, count in record.clips.items())
         missing = ", ".join(f"{split} {count}" for split, count in record.missing.items() if count)
-        size = decimal(sum(record.files.values()))
         verdict = (
             "yes" if not problems else f"no: {problems[0]}" + (f" (+{len(problems) - 1})" if len(problems) > 1 else "")
         )
-        table.add_row(name, clips, missing, size, record.prepared, verdict)
-    Console(soft_wrap=True, highlight=False).print(table)
+        lines.append(f"{name}: {decimal(sum(record.files.values()))}, prepared {record.prepared}, verifies: {verdict}")
+        lines.append(f"  clips: {clips}" + (f"; missing: {missing}" if missing else ""))
+    Console(soft_wrap=True, highlight=False).print("\n".join(lines), markup=False)
