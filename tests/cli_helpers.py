@@ -32,10 +32,10 @@ COMMANDS = [
 ]
 
 
-def run_dtu(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    """Run ``dtu`` in this process, 80 columns wide (as a log or a pipe); return its exit code, stdout and stderr."""
+def run_dtu(monkeypatch, capsys, *args, columns: int = 80) -> tuple[int, str, str]:
+    """Run ``dtu`` in this process, ``columns`` wide (80: a log or a pipe); return its exit code, stdout and stderr."""
     monkeypatch.setattr(sys, "argv", ["dtu", *map(str, args)])
-    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("COLUMNS", str(columns))
     code = 0
     try:
         main()
