@@ -110,9 +110,9 @@ def eval_command(
 
     console = Console()
     info = console if output == "table" else Console(stderr=True)
-    results = []
+    results, progress = [], Console(stderr=True)
     for reference in references:
-        with status(info, f"evaluating {reference} on {prepared.dataset} ({len(prepared.test_sets)} sets)"):
+        with status(progress, f"evaluating {reference} on {prepared.dataset} ({len(prepared.test_sets)} sets)"):
             results.append(evaluate_checkpoint(reference, prepared, spec, run_device))
 
     label = "-vs-".join(_slug(r) for r in references)
