@@ -111,3 +111,5 @@ def read_json(path: str | os.PathLike, what: str) -> Any:
         raise DtuError(f"{what} {path} does not exist") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise DtuError(f"{what} {path} is not valid JSON ({err})") from None
+    except RecursionError:
+        raise DtuError(f"{what} {path} is nested too deeply to be read as JSON") from None

@@ -8,7 +8,8 @@ import torch
 from dtu_audio.datasets.manifest import AudioEntry, Manifest, write_manifest
 from dtu_audio.errors import DtuError
 from dtu_audio.evaluation.embedding_cache import EmbeddingCache
-from dtu_audio.evaluation.runner import AudioLocator, evaluate_suite
+from dtu_audio.evaluation.prepare import AudioLocator
+from dtu_audio.evaluation.runner import evaluate_suite
 from dtu_audio.evaluation.suites import RECIPES, build_suite
 
 ORIGINAL = ["a dog barks followed by a cat meows", "rain falls then a door closes", "a bell rings", "wind blows"]

@@ -4,7 +4,8 @@ import sys
 
 import pytest
 
-from dtu_audio.fileio import atomic_open, atomic_path, remove_stale_temporaries, write_json
+from dtu_audio.errors import DtuError
+from dtu_audio.fileio import atomic_open, atomic_path, read_json, remove_stale_temporaries, write_json
 
 
 def test_atomic_write_keeps_old_file_on_failure(tmp_path):
@@ -48,3 +49,10 @@ def test_an_atomic_write_removes_what_a_killed_writer_of_that_file_left(tmp_path
         assert tmp.name.startswith(f".last.pt.{os.getpid()}.")
         tmp.write_bytes(b"whole")
     assert sorted(p.name for p in tmp_path.iterdir()) == [f".other.pt.{dead}.x1y2z3.tmp", "last.pt"]
+
+
+def test_read_json_refuses_deep_nesting_with_one_line(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(DtuError, match=r"manifest .*deep\.json is nested too deeply"):
+        read_json(deep, "manifest")

@@ -10,16 +10,11 @@ from dtu_audio.quickstart import comparison_table, run_quickstart, summary_lines
 from dtu_audio.specs import load_spec
 from dtu_audio.training.checkpoint import TrainState
 from dtu_audio.training.loop import RunResult
-
-
-def test_minilm_is_found_when_installed():
-    folder = quickstart.find_minilm()
-    if folder is not None:
-        assert (folder / "config.json").is_file() and (folder / "vocab.txt").is_file()
+from dtu_audio.weights import installed
 
 
 def test_quickstart_end_to_end_with_the_fallback_text_encoder(tmp_path, monkeypatch):
-    monkeypatch.setattr(quickstart, "find_minilm", lambda: None)
+    monkeypatch.setattr(installed, "find_minilm", lambda: None)
     console = Console(file=open(tmp_path / "log.txt", "w"), width=120)  # noqa: SIM115
     results = run_quickstart(tmp_path / "qs", num_clips=60, epochs=1, seed=3, workers=1, console=console)
     assert [r["checkpoint"]["name"] for r in results] == ["lambda 0", "lambda 10"]

@@ -35,7 +35,7 @@ def test_help_lists_the_command_with_one_line():
     top = dtu_process("--help")
     assert top.returncode == 0
     line = next(line for line in top.stdout.splitlines() if "rearrange-splits" in line)
-    assert "Write rebalanced and temporal" in line
+    assert "Write the paper's rebalanced and temporal split files." in line
     help_ = dtu_process("rearrange-splits", "--help")
     assert help_.returncode == 0
     for option in ("--train", "--val", "--test", "--from", "--out", "--seed", "--force"):
@@ -46,10 +46,12 @@ def test_audiocaps_val_and_test_give_the_papers_files_and_balanced_counts(refere
     audiocaps = reference_data / "audiocaps"
     result = dtu_process(
         "rearrange-splits", "--val", audiocaps / "val_audioset_5_orig.json", "--test", audiocaps / "test_full.json",
-        "--out", tmp_path / "out",
+        "--out", tmp_path / "out", env={"COLUMNS": "80"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "preceded by" in result.stdout and "wrote 11 files" in result.stdout
+    assert "wrote 11 files" in result.stdout and max(map(len, result.stdout.splitlines())) <= 80
+    assert "│ followed by │  220 -> 102 │ 1208 -> 388 │" in result.stdout
+    assert "│ max/min     │ inf -> 1.15 │ inf -> 1.00 │" in result.stdout
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == sorted(
         [

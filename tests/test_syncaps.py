@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -368,6 +369,7 @@ def test_synthesized_sources_make_a_set_through_the_cli(tmp_path, monkeypatch, c
     code, stdout, stderr = run_dtu(monkeypatch, capsys, *args, "--sample-rate", "32000", "--out", str(tmp_path / "set"))
     printed = stdout + stderr
     assert code == 0, printed
+    assert re.search(r"^SynCaps  10/10  clips  ", stderr, re.MULTILINE)  # a log gets plain progress lines
     test = _load(tmp_path / "set" / "test.json")["data"]
     assert len(test) == 1 and sf.info(test[0]["audio"]).samplerate == 32000
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -40,6 +41,8 @@ def _step_losses(run_dir) -> list[tuple[int, float, float]]:
 def test_trains_validates_and_writes_every_output(spec_file, tmp_path):
     result = _train("--spec", str(spec_file), "--name", "full")
     assert result.exit_code == 0, result.output
+    # not a terminal: a plain progress line closes each epoch (no bar redrawn in place)
+    assert re.search(r"^epoch 2/2  3/3  loss \d+\.\d{4}  lr .* samples/s", result.output, re.MULTILINE)
     run = tmp_path / "runs" / "full"
     for name in ("spec.yaml", "metrics.jsonl", "last.pt", "best.pt", "curves.png"):
         assert (run / name).is_file(), name

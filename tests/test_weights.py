@@ -174,9 +174,12 @@ def test_drive_folder_files_become_named_entries(net):
     assert WeightCache().read_manifest()["dtu-finetuned/audiocaps_lambda10"].source == f"gdrive:{'a' * 33}"
     with pytest.raises(DtuError, match="run: dtu fetch-weights dtu-finetuned"):
         weight_path("dtu-finetuned/esc50")
-    listing = fetch_weights("--list", env={"COLUMNS": "200"}).stdout.splitlines()
+    listing = fetch_weights("--list", env={"COLUMNS": "80"}).stdout.splitlines()
+    assert max(map(len, listing)) <= 80
     assert any("dtu-finetuned " in line and "2 files" in line for line in listing)
     assert any("dtu-finetuned/clotho_lambda10" in line and "yes" in line for line in listing)
+    wide = fetch_weights("--list", "--wide", env={"COLUMNS": "80"}).stdout.splitlines()
+    assert any("dtu-finetuned/clotho_lambda10 " in line and f"gdrive:{'b' * 33}" in line for line in wide)
 
 
 def test_no_network_is_one_clear_error(net, monkeypatch):
@@ -234,7 +237,7 @@ def test_cli_default_fetch_uses_gdown_and_the_hub_then_works_offline(net):
     assert not WeightCache().partial_dir("bert-base-uncased").exists()
     listing = fetch_weights("--list", env=env)
     assert listing.returncode == 0
-    rows = {line.split()[1]: line for line in listing.stdout.splitlines() if line.startswith("│ ")}
+    rows = {line.split()[0]: line for line in listing.stdout.splitlines()[3:] if line.strip()}
     assert "yes" in rows["wavcaps-pt"] and "yes" in rows["bert-base-uncased"] and "no" in rows["htsat-audioset"]
     seen = len(net.requests)
     offline = fetch_weights(env={**env, "HF_HUB_OFFLINE": "1"})

@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 
 from dtu_audio.errors import DtuError
-from dtu_audio.quickstart import print_comparison, run_quickstart
 
 
 def quickstart(
@@ -20,13 +19,18 @@ def quickstart(
     workers: int = typer.Option(2, "--workers", help="Processes rendering the audio."),
     force: bool = typer.Option(False, "--force", help="Start again: delete OUT first."),
 ) -> None:
-    """Train with and without the temporal loss on synthesized data, offline, and compare them."""
+    """Compare lambda 0 and 10 on synthesized data, offline.
+
+    Trains with and without the temporal loss, evaluates both models and prints one table.
+    """
     if clips < 50:
         raise DtuError("--clips must be at least 50 (each split needs a few batches)")
     if force and out.exists():
         if not (out / "results.json").exists() and not (out / "syncaps").exists():
             raise DtuError(f"{out} does not look like a quickstart folder; not deleting it")
         shutil.rmtree(out)
+    from dtu_audio.quickstart import print_comparison, run_quickstart  # torch: after the input checks
+
     console = Console(log_path=False)
     results = run_quickstart(out, clips, epochs, seed, workers, console)
     console.rule("lambda 0 (plain contrastive) vs lambda 10 (with the temporal loss)")

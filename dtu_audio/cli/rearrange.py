@@ -37,14 +37,14 @@ def _ratio(counts: Counter) -> str:
 
 
 def _counts_table(built: list[SplitFiles]) -> Table:
-    table = Table(title="Temporal connectives before -> after rebalancing")
-    table.add_column("connective")
+    """Connective counts of every split, ``before -> after`` in one cell per split (fits 80 columns)."""
+    table = Table()
+    table.add_column("connective", no_wrap=True)
     for b in built:
-        table.add_column(f"{b.split} orig", justify="right")
-        table.add_column(f"{b.split} rearranged", justify="right")
+        table.add_column(b.split, justify="right", no_wrap=True)
     for connective in CONNECTIVES:
-        table.add_row(connective, *(str(c[connective]) for b in built for c in (b.counts_before, b.counts_after)))
-    table.add_row("max/min", *(_ratio(c) for b in built for c in (b.counts_before, b.counts_after)), style="bold")
+        table.add_row(connective, *(f"{b.counts_before[connective]} -> {b.counts_after[connective]}" for b in built))
+    table.add_row("max/min", *(f"{_ratio(b.counts_before)} -> {_ratio(b.counts_after)}" for b in built), style="bold")
     return table
 
 
@@ -63,7 +63,10 @@ def rearrange_splits(
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
 ) -> None:
-    """Write rebalanced and temporal (future_past, reverse, replace) split files like the paper's."""
+    """Write the paper's rebalanced and temporal split files.
+
+    The temporal files are the future_past subset and its reverse and replace variants.
+    """
     inputs = {s: p for s, p in (("train", train), ("val", val), ("test", test)) if p is not None}
     if from_dir is not None:
         inputs = {**_inputs_from_folder(from_dir), **inputs}
@@ -73,5 +76,6 @@ def rearrange_splits(
     built = [build_split(split, manifest, dataset, seed) for split, manifest in manifests.items()]
     written = write_split_files(collect_files(built), out, force)
     console = Console()
+    console.print("temporal connectives, before -> after rebalancing")
     console.print(_counts_table(built))
     console.print(f"wrote {len(written)} files to {out}")

@@ -3,55 +3,16 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from dtu_audio.data.home import default_data_root
 from dtu_audio.embedders.base import Embedder
-from dtu_audio.errors import DtuError
 from dtu_audio.evaluation.embedding_cache import EmbeddingCache
-from dtu_audio.evaluation.runner import AudioLocator, evaluate_suite
-from dtu_audio.evaluation.suites import DATASETS, RECIPES, SuiteName, TestSet, build_suite, custom_recipes
+from dtu_audio.evaluation.prepare import PreparedSuite
+from dtu_audio.evaluation.runner import evaluate_suite
 from dtu_audio.resolve import cache_dir
 from dtu_audio.specs import RunSpec
-
-
-@dataclass(frozen=True)
-class PreparedSuite:
-    """The test sets of one dataset and where their audio is."""
-
-    dataset: str
-    data_root: Path
-    suite: SuiteName
-    test_sets: list[TestSet]
-    locator: AudioLocator
-
-
-def prepare_suite(dataset: str, spec: RunSpec, data_root: Path | None = None) -> PreparedSuite:
-    """The test sets of ``dataset`` (a name in :data:`DATASETS` or a manifest file) for ``spec.eval.suite``."""
-    root = data_root or spec.data.data_root
-    if dataset in DATASETS:
-        root = root or default_data_root(dataset)
-        if not root.is_dir():
-            raise DtuError(
-                f"where is the {dataset} data? {root} does not exist: run dtu data prepare {dataset}, "
-                "or pass --data-root DIR (the folder with its test manifest)"
-            )
-        name, recipes = dataset, RECIPES[dataset]
-    else:
-        manifest = Path(dataset)
-        if not manifest.is_file():
-            raise DtuError(f"unknown dataset {dataset!r}: use {', '.join(DATASETS)} or the path of a test manifest")
-        name, recipes = manifest.stem, custom_recipes(manifest.resolve())
-        root = root or manifest.resolve().parent
-    root = Path(root)
-    if not root.is_dir():
-        raise DtuError(f"data root {root} is not a folder")
-    test_sets = build_suite(recipes, root, spec.eval.suite, seed=spec.eval.seed)
-    audio_roots = [r for r in (spec.data.audio_root, root) if r is not None]
-    return PreparedSuite(name, root, spec.eval.suite, test_sets, AudioLocator(audio_roots))
 
 
 def evaluate_checkpoint(

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import gdown
 import requests
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.progress import BarColumn, DownloadColumn, TextColumn, TransferSpeedColumn
 
 from dtu_audio.download import download_problem, download_resumable
 from dtu_audio.errors import DtuError
+from dtu_audio.progress import Progress
 from dtu_audio.resolve import cache_dir
 from dtu_audio.syncaps.recipe import AUTHORS_FILES
 

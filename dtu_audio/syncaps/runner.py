@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import atomic_open
+from dtu_audio.progress import Progress
 from dtu_audio.syncaps.parent_watch import exit_with_parent
 from dtu_audio.syncaps.recipe import ClipPlan, Recipe
 from dtu_audio.syncaps.render import write_clip

@@ -14,13 +14,14 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from torch.utils.data import DataLoader
 
 from dtu_audio.datasets.training import CaptionBatch, CaptionDataset, GlobalBatchSampler, collate_captions
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import atomic_path, remove_stale_temporaries, write_errors
 from dtu_audio.losses import RetrievalLoss
+from dtu_audio.progress import Progress
 from dtu_audio.specs import RunSpec, save_spec
 from dtu_audio.training import run_outputs
 from dtu_audio.training.checkpoint import (
@@ -34,11 +35,10 @@ from dtu_audio.training.data import Split, caption_pos_neg, check_bad_audio, loa
 from dtu_audio.training.distributed import ProcessGroup, autocast_factory, barrier, init_process_group
 from dtu_audio.training.model_init import build_model, init_weights_path
 from dtu_audio.training.run_lock import refuse_if_locked, run_lock
+from dtu_audio.training.run_outputs import BEST, LAST
 from dtu_audio.training.schedule import build_optimizer, build_scheduler
 from dtu_audio.training.step import batch_loss, batch_waveforms, training_forward
 from dtu_audio.training.validation import validate
-
-LAST, BEST = run_outputs.LAST_CHECKPOINT, "best.pt"
 
 
 @dataclass

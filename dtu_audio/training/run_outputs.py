@@ -7,16 +7,18 @@ from pathlib import Path
 
 from dtu_audio.fileio import atomic_path, write_errors, write_json
 
+LAST, BEST = "last.pt", "best.pt"
 METRICS = "metrics.jsonl"
 CURVES = "curves.png"
 SPEC = "spec.yaml"
 BAD_AUDIO = "bad_audio.json"
-LAST_CHECKPOINT = "last.pt"
+#: The ``words`` text encoder of a run (config and vocabulary), written by ``dtu train``.
+WORD_TEXT_ENCODER = "text-encoder"
 
 
 def resume_hint(run_dir: Path) -> str:
     """What to do after a failed write into ``run_dir``: resume when it holds a checkpoint, else start again."""
-    if (run_dir / LAST_CHECKPOINT).is_file():
+    if (run_dir / LAST).is_file():
         return f"free space, then continue with dtu train --resume {run_dir}"
     return "free space, then run the same command again"
 
