@@ -126,7 +126,7 @@ def test_folder_input_and_audiocaps_own_csv_layout(small_val_csv, tmp_path):
     assert train["num_captions_per_audio"] == 1 and train["data"][0]["id"] == "Yabc.wav"
     pos_neg = json.loads((tmp_path / "out" / "audio_id_to_pos_neg_eg.json").read_text())
     assert set(pos_neg) == {"Yabc.wav", "Ya.wav", "Yb.wav", "Yc.wav"}
-    assert pos_neg["Yabc.wav"]["negative"][0] == "A cat meows followed by a dog barks"
+    assert pos_neg["Yabc.wav"]["negative"][0] == "A cat meows followed by a dog barking"
 
 
 def test_clotho_manifest_input(reference_data, tmp_path):

@@ -71,4 +71,6 @@ def rearrange_splits(
     written = write_split_files(collect_files(built), out, force)
     console = Console()
     console.print(_counts_table(built))
+    for name, count in sorted((n, c) for b in built for n, c in b.left_out.items()):
+        console.print(f"{name}: {count} captions with a connective could not be rewritten and are left out")
     console.print(f"wrote {len(written)} files to {out}")

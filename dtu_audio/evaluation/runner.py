@@ -11,6 +11,7 @@ from typing import Protocol
 import torch
 
 from dtu_audio import metrics
+from dtu_audio.datasets import temporal
 from dtu_audio.datasets.manifest import Manifest
 from dtu_audio.errors import DtuError
 from dtu_audio.evaluation.diagnostics import order_accuracy, recall_changes
@@ -140,8 +141,9 @@ def _variant_diagnostics(
     _check_same_clips(variant, original)
     audio, original_embeds = embedded[original.name]
     _, altered_embeds = embedded[variant.name]
-    pairs = zip(original.manifest.captions, variant.manifest.captions, strict=True)
+    pairs = list(zip(original.manifest.captions, variant.manifest.captions, strict=True))
     rows = torch.tensor([i for i, (a, b) in enumerate(pairs) if a != b], dtype=torch.long)
+    left_out = sum(a == b and temporal.has_temporal_cue(a) for a, b in pairs)
     accuracy = order_accuracy(
         audio,
         original_embeds[rows],
@@ -155,5 +157,6 @@ def _variant_diagnostics(
         "variant_of": original.name,
         "alteration": variant.alteration,
         "order_accuracy": accuracy,
+        "left_out": left_out,
         "changes": {p: recall_changes(original_scores[p], variant_scores[p]) for p in protocols},
     }

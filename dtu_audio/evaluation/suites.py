@@ -18,6 +18,7 @@ from typing import Literal
 
 from dtu_audio.datasets import temporal
 from dtu_audio.datasets.manifest import Manifest, load_manifest_or_csv
+from dtu_audio.datasets.splits import rewrite_captions
 from dtu_audio.errors import DtuError
 
 SuiteName = Literal["standard", "temporal", "all"]
@@ -123,10 +124,9 @@ def _derive(recipe: SetRecipe, parent: Manifest, seed: int) -> Manifest:
     if recipe.derivation == "temporal_subset":
         keep = [i for i, e in enumerate(parent.entries) if any(map(temporal.has_temporal_cue, e.captions))]
         return parent.subset(keep)
-    if recipe.derivation == "reverse":
-        return parent.with_captions(temporal.reverse(c) for c in parent.captions)
-    if recipe.derivation == "replace":
-        return parent.with_captions(temporal.replace(c) for c in parent.captions)
+    if recipe.derivation in ("reverse", "replace"):
+        rewrite = temporal.reverse if recipe.derivation == "reverse" else temporal.replace
+        return rewrite_captions(parent, rewrite)[0]
     return parent.with_captions(temporal.rebalance(parent.captions, seed=seed))
 
 
