@@ -58,7 +58,7 @@ def test_eval_writes_results_and_reuses_cached_embeddings(tmp_path, data, monkey
     args = ("eval", "--ckpt", checkpoint, "--dataset", "syncaps", "--data-root", data, "--out", out, "--device", "cpu")
     code, stdout, stderr = run_dtu(monkeypatch, capsys, *args, "--plot")
     assert code == 0, stderr
-    assert "test_reverse" in stdout and "order acc." in stdout
+    assert "test_reverse" in stdout and "order acc." in stdout and "text-only" in stdout
     assert "audio embedded 4, reused 8" in stdout
 
     result = json.loads((out / "results.json").read_text())
@@ -69,6 +69,8 @@ def test_eval_writes_results_and_reuses_cached_embeddings(tmp_path, data, monkey
     assert scores["t2a"]["R10"] == 100.0
     reverse = result["sets"]["test_reverse"]
     assert reverse["order_accuracy"]["pairs"] == 3
+    assert reverse["text_baseline"]["accuracy"] is None  # no training split next to the test set
+    assert "no training captions" in reverse["text_baseline"]["reason"]
     assert set(reverse["changes"]["one_caption"]["a2t"]) == set(scores["a2t"])
     assert (out / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "spec.yaml").is_file()
@@ -138,6 +140,10 @@ def test_missing_data_and_checkpoint_are_one_line_errors(tmp_path, data, monkeyp
 def test_own_manifest_gets_its_temporal_variants_derived(tmp_path, data, monkeypatch, capsys):
     checkpoint = _checkpoint(tmp_path, "model.pt", seed=0)
     out = tmp_path / "out"
+    train = ["a bird sings then a dog barks", "a horn honks followed by a man speaking", "a bell rings before rain"]
+    write_manifest(
+        Manifest(1, tuple(AudioEntry(f"t{i}.wav", "x", (c,)) for i, c in enumerate(train))), data / "train.json"
+    )
     code, _, stderr = run_dtu(
         monkeypatch, capsys, "eval", "--ckpt", checkpoint, "--dataset", data / "test.json", "--out", out
     )
@@ -149,6 +155,12 @@ def test_own_manifest_gets_its_temporal_variants_derived(tmp_path, data, monkeyp
         "future_past": 3,
         "future_past_reverse": 3,
         "future_past_replace": 3,
+        "future_past_matched": 3,
+        "future_past_matched_replace": 3,
     }
     assert result["sets"]["future_past_reverse"]["source"] == "reverse of future_past"
+    baseline = result["sets"]["future_past_reverse"]["text_baseline"]
+    assert baseline["training_pairs"] == 3 and baseline["pairs"] == 3 and 0 <= baseline["accuracy"] <= 100
+    assert baseline["trained_on"].endswith("train.json")
+    assert result["sets"]["future_past_matched_replace"]["variant_of"] == "future_past_matched"
     assert result["sets"]["future_past_reverse"]["order_accuracy"]["pairs"] == 3

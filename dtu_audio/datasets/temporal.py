@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import replace as _with
 
@@ -537,27 +537,93 @@ def restatements(caption: str) -> dict[str, str]:
     return {c: text for c, text in out.items() if c == own.connective or connectives_in(text) == [c, *rest]}
 
 
-def rebalance(captions: Sequence[str], seed: int = 0) -> list[str]:
-    """Rewrite connectives so that the five are used about equally, keeping every caption's meaning.
+DIRECTION_BALANCED = {"followed by": 1 / 6, "then": 1 / 6, "before": 1 / 6, "after": 1 / 4, "preceded by": 1 / 4}
+"""Connective shares with as many captions naming the first event first as last: the originals of the
+matched replaced set, whose negatives can then use every connective as often as the originals do."""
 
-    Each caption may take any of its :func:`restatements`; which captions change is drawn with
-    ``seed``, then a greedy pass (twice over) gives each the connective used least so far.
-    Captions without a connective stay as they are.
-    """
-    options = [restatements(c) for c in captions]
-    counts = count_connectives(captions)
+
+def _choose(options: list[dict[str, str]], counts: Counter, share: Mapping[str, float], seed: int) -> dict[int, str]:
+    """Greedily give each caption with a choice the connective furthest below its ``share`` of ``counts``."""
     flexible = [i for i, o in enumerate(options) if len(o) > 1]
     rng = random.Random(seed)
     rng.shuffle(flexible)
-    chosen = {i: connectives_in(captions[i])[0] for i in flexible}
+    chosen = {i: next(iter(options[i])) for i in flexible}
     for _ in range(2):
         for i in flexible:
             counts[chosen[i]] -= 1
             targets = list(options[i])
             rng.shuffle(targets)
-            chosen[i] = min(targets, key=lambda c: counts[c])
+            chosen[i] = min(targets, key=lambda c: counts[c] / share[c])
             counts[chosen[i]] += 1
+    return chosen
+
+
+def _restated_to(captions: Sequence[str], counts: Counter, share: Mapping[str, float], seed: int) -> list[str]:
+    options = [restatements(c) for c in captions]
     out = list(captions)
-    for i, connective in chosen.items():
+    for i, connective in _choose(options, counts, share, seed).items():
         out[i] = options[i][connective]
     return out
+
+
+def rebalance(captions: Sequence[str], seed: int = 0) -> list[str]:
+    """Rewrite connectives so that the five are used about equally, keeping every caption's meaning.
+
+    Each caption may take any of its :func:`restatements`; which captions change is drawn with
+    ``seed``, then a greedy pass (twice over) gives each the connective used least so far (every
+    connective of a caption counts). Captions without a connective stay as they are.
+    """
+    return _restated_to(captions, count_connectives(captions), dict.fromkeys(CONNECTIVES, 1.0), seed)
+
+
+def balance_directions(captions: Sequence[str], seed: int = 0) -> list[str]:
+    """Restate captions so that their first connectives follow :data:`DIRECTION_BALANCED`, meaning kept.
+
+    The originals of the matched replaced set (:func:`replace_matched`): half of them name the
+    first event first, half last, so that their negatives can use every connective as often.
+    """
+    firsts = Counter(dict.fromkeys(CONNECTIVES, 0))
+    firsts.update(c for caption in captions for c in connectives_in(caption)[:1])
+    return _restated_to(captions, firsts, DIRECTION_BALANCED, seed)
+
+
+def _replacements(caption: str) -> dict[str, str]:
+    """The caption with its first connective swapped for each connective of the opposite direction that fits."""
+    chain = parse_chain(caption)
+    if chain is None:
+        return {}
+    own = chain.links[0]
+    other = RIGHT_FIRST if own.connective in LEFT_FIRST else LEFT_FIRST
+    opposite = own.opposite()
+    out = {}
+    for connective in other:
+        if not fits(connective, opposite.modifier):
+            continue
+        link = Link(connective, opposite.modifier, _clean_prefix(own.prefix, keep_aux=False))
+        right = _fit_right(chain.clauses[1], chain.shared[1], connective, chain.clauses[0])
+        if right is None:
+            continue
+        text = _render(
+            _with(chain, clauses=(chain.clauses[0], right, *chain.clauses[2:]), links=(link, *chain.links[1:]))
+        )
+        if connectives_in(text)[:1] == [connective]:
+            out[connective] = text
+    return out
+
+
+def replace_matched(captions: Sequence[str], seed: int = 0) -> list[str | None]:
+    """Replaced captions whose connectives follow the originals' own distribution (no connective prior).
+
+    Like :func:`replace` (events in place, the first connective now states the opposite order), but
+    each caption takes one of the opposite connectives that fit, chosen so that every connective is
+    as common among the negatives as among the originals' first connectives. Exact only when the
+    originals name the first event first as often as last (:func:`balance_directions` makes them
+    so); ``None`` where no opposite connective fits.
+    """
+    options = [_replacements(c) for c in captions]
+    original = Counter(c for caption in captions for c in connectives_in(caption)[:1])
+    share = {c: original[c] + 1e-9 for c in CONNECTIVES}
+    counts = Counter(dict.fromkeys(CONNECTIVES, 0))
+    counts.update(next(iter(o)) for o in options if o)
+    chosen = _choose(options, counts, share, seed)
+    return [(o[chosen[i]] if i in chosen else next(iter(o.values()))) if o else None for i, o in enumerate(options)]

@@ -120,3 +120,36 @@ def detectability(
 def _group_ids(groups: Sequence[object]) -> list[int]:
     ids: dict[object, int] = {}
     return [ids.setdefault(g, len(ids)) for g in groups]
+
+
+def alteration_pairs(captions: Sequence[str], alteration: str, seed: int = 0) -> tuple[list[str], list[str]]:
+    """(original, altered) training pairs for a temporal variant: ``reverse``, ``replace`` or ``replace_matched``.
+
+    ``replace_matched`` pairs the captions restated by :func:`~dtu_audio.datasets.temporal.balance_directions`
+    with their :func:`~dtu_audio.datasets.temporal.replace_matched` negatives, as the test set does.
+    """
+    from dtu_audio.datasets import temporal
+
+    if alteration == "replace_matched":
+        originals = temporal.balance_directions(captions, seed)
+        negatives = temporal.replace_matched(originals, seed)
+        pairs = [(a, b) for a, b in zip(originals, negatives, strict=True) if b is not None and b != a]
+        return [a for a, _ in pairs], [b for _, b in pairs]
+    rewrite = {"reverse": temporal.reverse, "replace": temporal.replace}[alteration]
+    originals, altered, _ = rewrite_pairs(captions, rewrite)
+    return originals, altered
+
+
+def text_only_order_accuracy(
+    train_captions: Sequence[str], alteration: str, originals: Sequence[str], altered: Sequence[str], seed: int = 0
+) -> dict:
+    """The text-only baseline's order accuracy (%) on test pairs, trained on ``train_captions`` and their rewrites.
+
+    Returns ``accuracy`` (``None`` without test or training pairs), ``pairs`` and ``training_pairs``.
+    """
+    train_originals, train_altered = alteration_pairs(train_captions, alteration, seed)
+    if not train_originals or not originals:
+        return {"accuracy": None, "pairs": len(originals), "training_pairs": len(train_originals)}
+    model = TextBaseline.fit(train_originals, train_altered)
+    accuracy = model.pairwise_accuracy(originals, altered)
+    return {"accuracy": 100.0 * accuracy, "pairs": len(originals), "training_pairs": len(train_originals)}

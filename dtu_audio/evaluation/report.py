@@ -24,6 +24,13 @@ def _accuracy(entry: dict) -> str:
     return f"{result['accuracy']:.1f}{interval}"
 
 
+def _text_only(entry: dict) -> str:
+    baseline = entry.get("text_baseline")
+    if baseline is None:
+        return ""
+    return "n/a" if baseline["accuracy"] is None else f"{baseline['accuracy']:.1f}"
+
+
 def results_table(result: dict) -> Table:
     """One row per test set: text-to-audio and audio-to-text metrics and the order accuracy of variants."""
     table = Table(title=f"{result['checkpoint']['name']} on {result['dataset']}", title_justify="left")
@@ -33,13 +40,18 @@ def results_table(result: dict) -> Table:
         for key in keys:
             table.add_column(f"{direction} {key}", justify="right")
     table.add_column("order acc.", justify="right", no_wrap=True)
+    table.add_column("text-only", justify="right", no_wrap=True)
     for name, entry in result["sets"].items():
         scores = entry[_main_protocol(entry)]
         cells = [
             f"{scores[d][k]:.1f}" if k != "medR" else f"{scores[d][k]:.0f}" for d, keys in SHOWN.items() for k in keys
         ]
-        table.add_row(name, str(entry["clips"]), *cells, _accuracy(entry))
-    table.caption = "R@k, mAP@10 and order accuracy [95% CI] in %; 5-caption protocol where a set has 5 captions"
+        table.add_row(name, str(entry["clips"]), *cells, _accuracy(entry), _text_only(entry))
+    table.caption = (
+        "R@k, mAP@10 and order accuracy [95% CI] in %; 5-caption protocol where a set has 5 captions; "
+        "text-only: order accuracy of a classifier that reads the two captions and never hears the audio "
+        "(docs/eval.md); _replace is the paper's set, _matched_replace has no connective prior"
+    )
     return table
 
 
@@ -49,12 +61,14 @@ def changes_table(result: dict) -> Table | None:
     if not variants:
         return None
     table = Table(title="variants against their original captions (points)", title_justify="left")
-    for column in ("variant", "of", "t2a ΔR1", "t2a ΔR5", "t2a ΔR10", "a2t ΔR1", "a2t ΔR5", "a2t ΔR10", "pairs"):
+    columns = ("variant", "of", "t2a ΔR1", "t2a ΔR5", "t2a ΔR10", "a2t ΔR1", "a2t ΔR5", "a2t ΔR10", "pairs", "left out")
+    for column in columns:
         table.add_column(column, justify="left" if column in ("variant", "of") else "right")
     for name, entry in variants.items():
         change = entry["changes"][_main_protocol(entry)]
         cells = [f"{change[d][k]:+.2f}" for d in ("t2a", "a2t") for k in ("R1", "R5", "R10")]
-        table.add_row(name, entry["variant_of"], *cells, str(entry["order_accuracy"]["pairs"]))
+        pairs, left_out = str(entry["order_accuracy"]["pairs"]), str(entry.get("left_out", 0))
+        table.add_row(name, entry["variant_of"], *cells, pairs, left_out)
     return table
 
 
