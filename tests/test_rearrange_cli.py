@@ -7,7 +7,7 @@ import re
 import subprocess
 
 import pytest
-from cli_helpers import dtu_process, write_csv
+from cli_helpers import dtu_process, run_dtu, write_csv
 
 from dtu_audio.datasets.temporal import CONNECTIVES
 
@@ -164,3 +164,10 @@ def test_bad_inputs_are_one_line_errors(small_val_csv, tmp_path):
     )
     _assert_one_line_error(dtu_process("rearrange-splits", "--val", small_val_csv, "--out", small_val_csv), "is a file")
     assert not out.exists()
+
+
+def test_detectability_table_is_printed_on_request(small_val_csv, tmp_path, monkeypatch, capsys):
+    args = ("rearrange-splits", "--val", small_val_csv, "--out", tmp_path / "out", "--detectability")
+    code, stdout, stderr = run_dtu(monkeypatch, capsys, *args)
+    assert code == 0, stderr
+    assert "Text-only detectability" in stdout and "replace_matched" in stdout

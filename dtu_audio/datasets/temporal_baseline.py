@@ -122,8 +122,12 @@ def _group_ids(groups: Sequence[object]) -> list[int]:
     return [ids.setdefault(g, len(ids)) for g in groups]
 
 
-def alteration_pairs(captions: Sequence[str], alteration: str, seed: int = 0) -> tuple[list[str], list[str]]:
-    """(original, altered) training pairs for a temporal variant: ``reverse``, ``replace`` or ``replace_matched``.
+ALTERATIONS = ("reverse", "replace", "replace_matched")
+"""The temporal variants a baseline can be trained for: reversed, replaced (the paper's) and matched replaced."""
+
+
+def alteration_pairs(captions: Sequence[str], alteration: str, seed: int = 0) -> tuple[list[str], list[str], list[int]]:
+    """(originals, altered, caption index) training pairs for one of :data:`ALTERATIONS`.
 
     ``replace_matched`` pairs the captions restated by :func:`~dtu_audio.datasets.temporal.balance_directions`
     with their :func:`~dtu_audio.datasets.temporal.replace_matched` negatives, as the test set does.
@@ -132,12 +136,22 @@ def alteration_pairs(captions: Sequence[str], alteration: str, seed: int = 0) ->
 
     if alteration == "replace_matched":
         originals = temporal.balance_directions(captions, seed)
-        negatives = temporal.replace_matched(originals, seed)
-        pairs = [(a, b) for a, b in zip(originals, negatives, strict=True) if b is not None and b != a]
-        return [a for a, _ in pairs], [b for _, b in pairs]
-    rewrite = {"reverse": temporal.reverse, "replace": temporal.replace}[alteration]
-    originals, altered, _ = rewrite_pairs(captions, rewrite)
-    return originals, altered
+        negatives = iter(temporal.replace_matched(originals, seed))
+        return rewrite_pairs(originals, lambda _: next(negatives))
+    return rewrite_pairs(captions, {"reverse": temporal.reverse, "replace": temporal.replace}[alteration])
+
+
+def rewrite_detectability(captions: Sequence[str], groups: Sequence[object], seed: int = 0) -> dict[str, dict]:
+    """How well the text alone tells each caption from its rewrite, per alteration (grouped 5-fold).
+
+    ``groups`` names each caption's clip, so that no clip is split across folds. Values as
+    :func:`detectability` returns them; 0.5 is the goal.
+    """
+    out = {}
+    for alteration in ALTERATIONS:
+        originals, altered, index = alteration_pairs(captions, alteration, seed)
+        out[alteration] = detectability(originals, altered, [groups[i] for i in index])
+    return out
 
 
 def text_only_order_accuracy(
@@ -147,7 +161,7 @@ def text_only_order_accuracy(
 
     Returns ``accuracy`` (``None`` without test or training pairs), ``pairs`` and ``training_pairs``.
     """
-    train_originals, train_altered = alteration_pairs(train_captions, alteration, seed)
+    train_originals, train_altered, _ = alteration_pairs(train_captions, alteration, seed)
     if not train_originals or not originals:
         return {"accuracy": None, "pairs": len(originals), "training_pairs": len(train_originals)}
     model = TextBaseline.fit(train_originals, train_altered)
