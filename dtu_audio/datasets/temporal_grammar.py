@@ -171,10 +171,10 @@ class Clause:
     def as_gerund(self) -> Clause:
         """The clause as a noun phrase that can follow "followed by": "a man speaks" -> "a man speaking"."""
         relative = self.subject.lower().endswith((" who", " which", " that"))
-        if not self.verb or (self.tag == "VBG" and not self.aux) or relative:
-            return self
         if lemma(self.verb) in LIGHT_VERBS and not self.rest and not self.aux and self.subject:
             return replace(self, adverbs="", verb="", tag="")
+        if not self.verb or (self.tag == "VBG" and not self.aux) or relative:
+            return self
         return self.in_form("", "VBG")
 
 
