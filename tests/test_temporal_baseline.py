@@ -8,6 +8,7 @@ from dtu_audio.datasets.temporal_baseline import (
     detectability,
     rewrite_detectability,
     text_only_order_accuracy,
+    train_text_baseline,
 )
 
 _SOUNDS = ["a dog barks", "a man speaks", "rain falls", "a bell rings", "a car passes", "a baby cries", "wind blows"]
@@ -38,11 +39,11 @@ def test_alteration_pairs_skip_captions_that_cannot_be_rewritten():
 
 
 def test_order_accuracy_is_a_percentage_or_none_without_training_pairs():
-    result = text_only_order_accuracy(
-        _CAPTIONS, "reverse", ["A dog barks then rain falls"], ["Rain falls then a dog barks"]
-    )
+    model = train_text_baseline(_CAPTIONS, "reverse")
+    result = text_only_order_accuracy(model, ["A dog barks then rain falls"], ["Rain falls then a dog barks"])
     assert result["pairs"] == 1 and result["training_pairs"] == len(_CAPTIONS) and 0 <= result["accuracy"] <= 100
-    assert text_only_order_accuracy(["Rain falls"], "reverse", ["a then b"], ["b then a"])["accuracy"] is None
+    assert train_text_baseline(["Rain falls"], "reverse") is None
+    assert text_only_order_accuracy(None, ["a then b"], ["b then a"])["accuracy"] is None
 
 
 def test_rewrite_detectability_covers_every_alteration():

@@ -154,16 +154,23 @@ def rewrite_detectability(captions: Sequence[str], groups: Sequence[object], see
     return out
 
 
-def text_only_order_accuracy(
-    train_captions: Sequence[str], alteration: str, originals: Sequence[str], altered: Sequence[str], seed: int = 0
-) -> dict:
-    """The text-only baseline's order accuracy (%) on test pairs, trained on ``train_captions`` and their rewrites.
+def train_text_baseline(train_captions: Sequence[str], alteration: str, seed: int = 0) -> TextBaseline | None:
+    """The text-only baseline for one of :data:`ALTERATIONS`, trained on captions and their rewrites.
 
-    Returns ``accuracy`` (``None`` without test or training pairs), ``pairs`` and ``training_pairs``.
+    ``None`` when none of the captions can be rewritten.
     """
-    train_originals, train_altered, _ = alteration_pairs(train_captions, alteration, seed)
-    if not train_originals or not originals:
-        return {"accuracy": None, "pairs": len(originals), "training_pairs": len(train_originals)}
-    model = TextBaseline.fit(train_originals, train_altered)
-    accuracy = model.pairwise_accuracy(originals, altered)
-    return {"accuracy": 100.0 * accuracy, "pairs": len(originals), "training_pairs": len(train_originals)}
+    originals, altered, _ = alteration_pairs(train_captions, alteration, seed)
+    return TextBaseline.fit(originals, altered) if originals else None
+
+
+def text_only_order_accuracy(model: TextBaseline | None, originals: Sequence[str], altered: Sequence[str]) -> dict:
+    """The baseline's order accuracy (%) on test pairs.
+
+    Returns ``accuracy`` (``None`` without a model or pairs), ``pairs`` and ``training_pairs``.
+    """
+    accuracy = model.pairwise_accuracy(originals, altered) if model is not None else None
+    return {
+        "accuracy": None if accuracy is None else 100.0 * accuracy,
+        "pairs": len(originals),
+        "training_pairs": model.pairs_seen if model is not None else 0,
+    }

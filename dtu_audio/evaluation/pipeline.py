@@ -47,20 +47,20 @@ def _training_captions(dataset: str, spec: RunSpec, root: Path) -> tuple[list[st
 
 def text_baselines(test_sets: list[TestSet], train: list[str] | None, source: str, seed: int) -> dict[str, dict]:
     """Per temporal variant, the order accuracy of a text-only classifier trained on the training captions."""
-    from dtu_audio.datasets.temporal_baseline import text_only_order_accuracy
+    from dtu_audio.datasets.temporal_baseline import text_only_order_accuracy, train_text_baseline
 
     by_name = {s.name: s for s in test_sets}
+    models = {}  # one classifier per alteration, shared by the sets it alters
     out = {}
     for variant in (s for s in test_sets if s.alteration is not None):
         if train is None:
             out[variant.name] = {"accuracy": None, "reason": source}
             continue
-        pairs = [
-            (a, b)
-            for a, b in zip(by_name[variant.variant_of].manifest.captions, variant.manifest.captions, strict=True)
-            if a != b
-        ]
-        result = text_only_order_accuracy(train, variant.alteration, [a for a, _ in pairs], [b for _, b in pairs], seed)
+        if variant.alteration not in models:
+            models[variant.alteration] = train_text_baseline(train, variant.alteration, seed)
+        originals = by_name[variant.variant_of].manifest.captions
+        pairs = [(a, b) for a, b in zip(originals, variant.manifest.captions, strict=True) if a != b]
+        result = text_only_order_accuracy(models[variant.alteration], [a for a, _ in pairs], [b for _, b in pairs])
         out[variant.name] = {**result, "trained_on": source}
     return out
 
