@@ -29,10 +29,11 @@ from dtu_audio.datasets.temporal_pairs import pos_neg_from_toolkit
 from dtu_audio.datasets.training import CaptionDataset, GlobalBatchSampler, collate_captions
 from dtu_audio.datasets.waveform_cache import build_waveform_cache
 from dtu_audio.encoders import RetrievalModel
+from dtu_audio.losses import RetrievalLoss
 from dtu_audio.specs import AudioSpec, RunSpec, load_spec
 from dtu_audio.training.distributed import autocast_factory, pick_device
 from dtu_audio.training.schedule import build_optimizer
-from dtu_audio.training.step import batch_waveforms, step_losses, training_forward
+from dtu_audio.training.step import batch_loss, batch_waveforms, training_forward
 
 CAPTIONS = [
     "a dog barks followed by a car passing by",
@@ -95,7 +96,7 @@ def training_rate(
         started = time.perf_counter()
         with autocast():
             out = forward(batch_waveforms(b, device), b.captions, b.extras)
-        losses = step_losses(out, b, 10.0, 0.2, True)
+        losses = batch_loss(RetrievalLoss(10.0, 0.2, regularise=True), out, b)
         optimizer.zero_grad(set_to_none=True)
         losses.total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 2.0)

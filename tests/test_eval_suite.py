@@ -166,3 +166,11 @@ def test_missing_sets_are_derived_with_the_temporal_toolkit(tmp_path, reference_
         == build_suite(RECIPES["audiocaps"], papers, "temporal")[0].manifest.captions
     )
     assert derived["rearranged"].manifest.captions != derived["test"].manifest.captions
+
+
+def test_a_clip_repeated_in_a_test_set_is_refused(tmp_path):
+    _write_syncaps(tmp_path)
+    test = Manifest(1, tuple(AudioEntry(id=f"clip{i}.wav", audio="x", captions=(c,)) for i, c in enumerate(ORIGINAL)))
+    write_manifest(test.subset([0, 1, 2, 3, 1]), tmp_path / "test.json")
+    with pytest.raises(DtuError, match=r"test set test \(.*test.json\) lists clip1.wav 2 times \(1 clips repeated\)"):
+        _run(tmp_path)

@@ -2,10 +2,14 @@ import json
 import subprocess
 import sys
 
+import torch
 from rich.console import Console
 
 from dtu_audio import quickstart
 from dtu_audio.quickstart import comparison_table, run_quickstart, summary_lines
+from dtu_audio.specs import load_spec
+from dtu_audio.training.checkpoint import TrainState
+from dtu_audio.training.loop import RunResult
 
 
 def test_minilm_is_found_when_installed():
@@ -45,3 +49,22 @@ def test_cli_refuses_to_delete_a_folder_it_did_not_make(tmp_path):
     )
     assert result.returncode == 2 and "not deleting it" in result.stderr
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_a_rerun_reuses_only_finished_runs_and_continues_the_others(tmp_path, monkeypatch):
+    spec = load_spec("quickstart", {"train.output_dir": str(tmp_path), "train.run_name": "lambda0", "train.epochs": 3})
+    run_dir = tmp_path / "lambda0"
+    run_dir.mkdir()
+    calls = []
+
+    def fake_train_run(spec, run_dir, resume=None, console=None):
+        calls.append(resume)
+        return RunResult(run_dir, TrainState(epoch=spec.train.epochs), interrupted=False)
+
+    monkeypatch.setattr(quickstart, "train_run", fake_train_run)
+    console = Console(file=open(tmp_path / "log.txt", "w"))  # noqa: SIM115
+    for epochs_done in (1, 3):  # killed after epoch 1 (best.pt already there), then finished
+        torch.save({"train_state": TrainState(epoch=epochs_done, best_epoch=1).__dict__}, run_dir / "last.pt")
+        (run_dir / "best.pt").write_bytes(b"epoch 1")
+        assert quickstart._train(spec, console) == run_dir / "best.pt"
+    assert calls == [run_dir / "last.pt"], "the cut run is continued; the finished one reused"

@@ -13,7 +13,7 @@ from dtu_audio.errors import DtuError
 from dtu_audio.specs import RunSpec, load_spec, preset_names
 from dtu_audio.training import run_outputs
 from dtu_audio.training.distributed import broadcast_object, init_process_group
-from dtu_audio.training.loop import BEST, LAST, train_run
+from dtu_audio.training.loop import LAST, outputs_summary, train_run
 
 
 def _flag_overrides(**flags: object) -> list[str]:
@@ -97,7 +97,4 @@ def train(
             f"continue with: dtu train --resume {run_dir}"
         )
         raise typer.Exit(130)
-    console.print(
-        f"done: {run_dir} — {BEST} from epoch {state.best_epoch} (t2a R@1 + a2t R@1 = {state.best_score:.2f}), "
-        f"{LAST}, {run_outputs.METRICS}, {run_outputs.CURVES}"
-    )
+    console.print(f"done: {outputs_summary(run_dir, state)}")

@@ -25,7 +25,7 @@ from dtu_audio.datasets.temporal import (
     reverse,
 )
 from dtu_audio.errors import DtuError
-from dtu_audio.fileio import write_json
+from dtu_audio.fileio import remove_stale_temporaries, write_json
 
 SPLITS = ("train", "val", "test")
 DATASETS = ("audiocaps", "clotho")
@@ -137,10 +137,15 @@ def collect_files(built: list[SplitFiles]) -> dict[str, object]:
 
 
 def write_split_files(files: Mapping[str, object], out_dir: str | Path, force: bool = False) -> list[Path]:
-    """Write the files under ``out_dir`` atomically; refuse to overwrite any unless ``force``."""
+    """Write the files under ``out_dir`` atomically; refuse to overwrite any unless ``force``.
+
+    Temporary files that a killed earlier run left in ``out_dir`` are removed first.
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise DtuError(f"output folder {out_dir} is a file; pass a folder to --out")
+    if out_dir.is_dir():
+        remove_stale_temporaries(out_dir)  # what a killed earlier run left
     targets = {out_dir / name: obj for name, obj in files.items()}
     existing = [p.name for p in targets if p.exists()]
     if existing and not force:

@@ -171,6 +171,12 @@ def build_suite(recipes: list[SetRecipe], data_root: Path, suite: SuiteName, see
             manifest, source = _derive(recipe, parent.manifest, seed), f"{recipe.derivation} of {parent.name}"
         if len(manifest) == 0:
             raise DtuError(f"test set {recipe.name} ({source}) has no clips")
+        if repeated := manifest.repeated_clips():
+            clip, times = next(iter(repeated.items()))
+            raise DtuError(
+                f"test set {recipe.name} ({source}) lists {clip} {times} times ({len(repeated)} clips repeated); "
+                "a clip must appear once in a test set, or recalls count it twice: remove the repeats"
+            )
         altered = recipe.derivation in ALTERATIONS
         loaded[recipe.name] = TestSet(
             recipe.name,

@@ -1,17 +1,16 @@
-"""Processes of a run: one, or several under ``torchrun`` (DDP), and gathering across them."""
+"""Processes of a run: one, or several under ``torchrun`` (DDP), and what they agree on."""
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 import torch
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_fn
 
 from dtu_audio.errors import DtuError
 
@@ -46,8 +45,11 @@ def pick_device(preference: str, local_rank: int = 0) -> torch.device:
     return torch.device("cuda", local_rank) if device.type == "cuda" and device.index is None else device
 
 
-def init_process_group(preference: str) -> ProcessGroup:
-    """Join the process group ``torchrun`` describes (env ``WORLD_SIZE``), or run alone."""
+def init_process_group(preference: str, timeout: timedelta | None = None) -> ProcessGroup:
+    """Join the process group ``torchrun`` describes (env ``WORLD_SIZE``), or run alone.
+
+    ``timeout``: how long collective calls (a barrier) wait for the slowest process (torch's default if None).
+    """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size == 1:
         return ProcessGroup(0, 1, pick_device(preference))
@@ -56,35 +58,8 @@ def init_process_group(preference: str) -> ProcessGroup:
     if device.type == "cuda":
         torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timeout)
     return ProcessGroup(dist.get_rank(), dist.get_world_size(), device)
-
-
-def gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
-    """Concatenate every process's ``tensor`` along dim 0, keeping the gradient path to each."""
-    if not (dist.is_initialized() and dist.get_world_size() > 1):
-        return tensor
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        return torch.cat(dist_fn.all_gather(tensor), dim=0)
-
-
-def gather_ids(tensor: torch.Tensor) -> torch.Tensor:
-    """Concatenate every process's integer ``tensor`` (same shape on all) along dim 0."""
-    if not (dist.is_initialized() and dist.get_world_size() > 1):
-        return tensor
-    parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
-    dist.all_gather(parts, tensor)
-    return torch.cat(parts, dim=0)
-
-
-def sum_with_grad(tensor: torch.Tensor) -> torch.Tensor:
-    """Sum ``tensor`` over all processes, keeping the gradient path."""
-    if not (dist.is_initialized() and dist.get_world_size() > 1):
-        return tensor
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        return dist_fn.all_reduce(tensor)
 
 
 def global_max(value: int, device: torch.device) -> int:
