@@ -63,6 +63,7 @@ def test_eval_writes_results_and_reuses_cached_embeddings(tmp_path, data, monkey
     for title in ("retrieval", "order", "recall on variants", "order accuracy by connective"):
         assert f"on syncaps: {title}" in stdout or title in stdout
     assert "test_replaced" in stdout and "shuffled" in stdout and "grounded" in stdout
+    assert "n/a" in stdout  # the text-only column: no training captions here
     assert "audio embedded 4, reused 8" in stdout
 
     result = json.loads((out / "results.json").read_text())
@@ -73,6 +74,8 @@ def test_eval_writes_results_and_reuses_cached_embeddings(tmp_path, data, monkey
     assert scores["t2a"]["R10"] == 100.0
     reverse = result["sets"]["test_reverse"]
     assert reverse["order_accuracy"]["pairs"] == 3
+    assert reverse["text_baseline"]["accuracy"] is None  # no training split next to the test set
+    assert "no training captions" in reverse["text_baseline"]["reason"]
     assert list(reverse["by_connective"]) == ["followed by", "then", "before"]
     assert reverse["by_overlap"] == {}  # these clip names do not say
     assert reverse["pair_outcomes"]["clips"] == [0, 1, 2]
@@ -147,6 +150,10 @@ def test_missing_data_and_checkpoint_are_one_line_errors(tmp_path, data, monkeyp
 def test_own_manifest_gets_its_temporal_variants_derived(tmp_path, data, monkeypatch, capsys):
     checkpoint = _checkpoint(tmp_path, "model.pt", seed=0)
     out = tmp_path / "out"
+    train = ["a bird sings then a dog barks", "a horn honks followed by a man speaking", "a bell rings before rain"]
+    write_manifest(
+        Manifest(1, tuple(AudioEntry(f"t{i}.wav", "x", (c,)) for i, c in enumerate(train))), data / "train.json"
+    )
     code, _, stderr = run_dtu(
         monkeypatch, capsys, "eval", "--ckpt", checkpoint, "--dataset", data / "test.json", "--out", out
     )
@@ -158,8 +165,14 @@ def test_own_manifest_gets_its_temporal_variants_derived(tmp_path, data, monkeyp
         "future_past": 3,
         "future_past_reverse": 3,
         "future_past_replace": 3,
+        "future_past_matched": 3,
+        "future_past_matched_replace": 3,
     }
     assert result["sets"]["future_past_reverse"]["source"] == "reverse of future_past"
+    baseline = result["sets"]["future_past_reverse"]["text_baseline"]
+    assert baseline["training_pairs"] == 3 and baseline["pairs"] == 3 and 0 <= baseline["accuracy"] <= 100
+    assert baseline["trained_on"].endswith("train.json")
+    assert result["sets"]["future_past_matched_replace"]["variant_of"] == "future_past_matched"
     assert result["sets"]["future_past_reverse"]["order_accuracy"]["pairs"] == 3
 
 

@@ -7,7 +7,7 @@ import re
 import subprocess
 
 import pytest
-from cli_helpers import dtu_process, write_csv
+from cli_helpers import dtu_process, run_dtu, write_csv
 
 from dtu_audio.datasets.temporal import CONNECTIVES
 
@@ -128,7 +128,7 @@ def test_folder_input_and_audiocaps_own_csv_layout(small_val_csv, tmp_path):
     assert train["num_captions_per_audio"] == 1 and train["data"][0]["id"] == "Yabc.wav"
     pos_neg = json.loads((tmp_path / "out" / "audio_id_to_pos_neg_eg.json").read_text())
     assert set(pos_neg) == {"Yabc.wav", "Ya.wav", "Yb.wav", "Yc.wav"}
-    assert pos_neg["Yabc.wav"]["negative"][0] == "A cat meows followed by a dog barks"
+    assert pos_neg["Yabc.wav"]["negative"][0] == "A cat meows followed by a dog barking"
 
 
 def test_clotho_manifest_input(reference_data, tmp_path):
@@ -170,7 +170,7 @@ def test_bad_inputs_are_one_line_errors(small_val_csv, tmp_path):
 
 def test_rearrange_splits_and_eval_give_the_same_rearranged_test_set_by_default(tmp_path):
     from dtu_audio.datasets.manifest import read_manifest
-    from dtu_audio.evaluation.pipeline import prepare_suite
+    from dtu_audio.evaluation.prepare import prepare_suite
     from dtu_audio.specs import load_spec
 
     events = ["a dog barks", "a car passes", "rain falls", "a bell rings", "a man speaks", "birds sing"]
@@ -188,3 +188,10 @@ def test_rearrange_splits_and_eval_give_the_same_rearranged_test_set_by_default(
     assert derived == written
     other_seed = prepare_suite("audiocaps", load_spec("audiocaps", ["eval.seed=20"]), data)
     assert next(s for s in other_seed.test_sets if s.name == "rearranged").manifest.captions != written
+
+
+def test_detectability_table_is_printed_on_request(small_val_csv, tmp_path, monkeypatch, capsys):
+    args = ("rearrange-splits", "--val", small_val_csv, "--out", tmp_path / "out", "--detectability")
+    code, stdout, stderr = run_dtu(monkeypatch, capsys, *args)
+    assert code == 0, stderr
+    assert "Text-only detectability" in stdout and "replace_matched" in stdout

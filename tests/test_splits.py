@@ -60,7 +60,7 @@ def test_test_split_gets_the_temporal_variants():
     ]
     rows = built.files["test_audioset_5_future_past_reverse.json"]["data"]
     assert [r["id"] for r in rows] == ["a0.wav", "a2.wav"]
-    assert rows[0]["caption_1"] == "A car horn followed by a dog barks"
+    assert rows[0]["caption_1"] == "A car horn followed by a dog barking"
     assert rows[1]["caption_1"] == "A door slams then a man speaks."
     assert rows[1]["caption_5"] == "A man shouting before and after a bang"
     replaced = built.files["test_audioset_5_future_past_replace.json"]["data"]

@@ -48,6 +48,23 @@ def _counts_table(built: list[SplitFiles]) -> Table:
     return table
 
 
+def _detectability_table(manifests: dict[str, Manifest], seed: int) -> Table:
+    from dtu_audio.datasets.temporal_baseline import ALTERATIONS, rewrite_detectability
+
+    table = Table(title="Text-only detectability of the rewrites (grouped 5-fold pairwise accuracy; 0.50 is the goal)")
+    table.add_column("split")
+    for alteration in ALTERATIONS:
+        table.add_column(alteration, justify="right")
+    for split, manifest in manifests.items():
+        groups = [e.id for e in manifest.entries for _ in e.captions]
+        scores = rewrite_detectability(manifest.captions, groups, seed)
+        cells = [
+            "n/a" if s["accuracy"] is None else f"{s['accuracy']:.2f} ({s['pairs']} pairs)" for s in scores.values()
+        ]
+        table.add_row(split, *cells)
+    return table
+
+
 def rearrange_splits(
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the output files."),
     train: Path | None = typer.Option(None, "--train", help="Train captions: manifest .json or caption .csv."),
@@ -62,6 +79,9 @@ def rearrange_splits(
         REBALANCE_SEED, "--seed", help="Seed of the rebalancing draw (dtu eval's eval.seed has the same default)."
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
+    detectability: bool = typer.Option(
+        False, "--detectability", help="Also measure how well a text-only classifier spots each split's rewrites."
+    ),
 ) -> None:
     """Write the paper's rebalanced and temporal split files.
 
@@ -78,4 +98,8 @@ def rearrange_splits(
     console = Console()
     console.print("temporal connectives, before -> after rebalancing")
     console.print(_counts_table(built))
+    for name, count in sorted((n, c) for b in built for n, c in b.left_out.items()):
+        console.print(f"{name}: {count} captions with a connective could not be rewritten and are left out")
     console.print(f"wrote {len(written)} files to {out}")
+    if detectability:
+        console.print(_detectability_table(manifests, seed))

@@ -58,6 +58,8 @@ def evaluate_embedder(
         seed=spec.eval.seed,
         device=device,
     )
+    for name, baseline in prepared.text_baselines.items():
+        outcome["sets"][name]["text_baseline"] = baseline
     outcome["timing"] = {"load_model_s": loaded - started, **outcome["timing"]}
     outcome["timing"]["total_s"] = time.perf_counter() - started
     describe = getattr(embedder, "describe", None)

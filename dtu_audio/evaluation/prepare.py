@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dtu_audio.data.home import default_data_root
@@ -55,13 +55,50 @@ class AudioLocator:
 
 @dataclass(frozen=True)
 class PreparedSuite:
-    """The test sets of one dataset and where their audio is."""
+    """The test sets of one dataset, where their audio is, and each variant's text-only baseline."""
 
     dataset: str
     data_root: Path
     suite: SuiteName
     test_sets: list[TestSet]
     locator: AudioLocator
+    text_baselines: dict[str, dict] = field(default_factory=dict)
+
+
+def _training_captions(dataset: str, spec: RunSpec, root: Path) -> tuple[list[str] | None, str]:
+    """The training split's captions, and where they came from (or why there are none)."""
+    from dtu_audio.datasets.manifest import load_manifest_or_csv
+    from dtu_audio.datasets.splits import DATASETS as SPLIT_DATASETS
+    from dtu_audio.datasets.splits import split_file_name
+
+    names = ["train.json", "train.csv"]
+    if dataset in SPLIT_DATASETS:
+        names += [split_file_name(dataset, "train", n, "orig") for n in (1, 5)]
+    candidates = [spec.data.train_manifest] if spec.data.train_manifest else [root / n for n in names]
+    found = next((Path(c) for c in candidates if Path(c).is_file()), None)
+    if found is None:
+        return None, f"no training captions (set data.train_manifest or put train.json under {root})"
+    return load_manifest_or_csv(found).captions, str(found)
+
+
+def text_baselines(test_sets: list[TestSet], train: list[str] | None, source: str, seed: int) -> dict[str, dict]:
+    """Per temporal variant, the order accuracy of a text-only classifier trained on the training captions."""
+    from dtu_audio.datasets.temporal_baseline import text_only_order_accuracy, train_text_baseline
+
+    by_name = {s.name: s for s in test_sets}
+    models = {}  # one classifier per alteration, shared by the sets it alters
+    out = {}
+    for variant in (s for s in test_sets if s.alteration is not None):
+        if train is None:
+            out[variant.name] = {"accuracy": None, "reason": source}
+            continue
+        if variant.alteration not in models:
+            models[variant.alteration] = train_text_baseline(train, variant.alteration, seed)
+        originals = by_name[variant.variant_of].manifest.captions
+        pairs = [(a, b) for a, b in zip(originals, variant.manifest.captions, strict=True) if a != b]
+        result = text_only_order_accuracy(models[variant.alteration], [a for a, _ in pairs], [b for _, b in pairs])
+        out[variant.name] = {**result, "trained_on": source}
+    return out
 
 
 def prepare_suite(dataset: str, spec: RunSpec, data_root: Path | None = None) -> PreparedSuite:
@@ -86,4 +123,7 @@ def prepare_suite(dataset: str, spec: RunSpec, data_root: Path | None = None) ->
         raise DtuError(f"data root {root} is not a folder")
     test_sets = build_suite(recipes, root, spec.eval.suite, seed=spec.eval.seed)
     audio_roots = [r for r in (spec.data.audio_root, root) if r is not None]
-    return PreparedSuite(name, root, spec.eval.suite, test_sets, AudioLocator(audio_roots))
+    baselines = {}
+    if any(s.alteration for s in test_sets):
+        baselines = text_baselines(test_sets, *_training_captions(name, spec, root), seed=spec.eval.seed)
+    return PreparedSuite(name, root, spec.eval.suite, test_sets, AudioLocator(audio_roots), baselines)

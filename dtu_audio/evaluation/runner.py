@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import torch
 
 from dtu_audio import metrics
+from dtu_audio.datasets import temporal
 from dtu_audio.datasets.temporal import CONNECTIVES
 from dtu_audio.embedders.base import Embedder
 from dtu_audio.errors import DtuError
@@ -96,8 +97,9 @@ def _variant_diagnostics(
     _check_same_clips(variant, original)
     audio, original_embeds = embedded[original.name]
     _, altered_embeds = embedded[variant.name]
-    pairs = zip(original.manifest.captions, variant.manifest.captions, strict=True)
+    pairs = list(zip(original.manifest.captions, variant.manifest.captions, strict=True))
     rows = torch.tensor([i for i, (a, b) in enumerate(pairs) if a != b], dtype=torch.long)
+    left_out = sum(a == b and temporal.has_temporal_cue(a) for a, b in pairs)
     clips = rows // variant.manifest.captions_per_audio
     captions, altered = original_embeds[rows], altered_embeds[rows]
     correct = pair_outcomes(audio, captions, altered, clips)
@@ -113,5 +115,6 @@ def _variant_diagnostics(
         "by_connective": breakdown(correct, clip_ids, connectives, CONNECTIVES, bootstrap_samples, seed),
         "by_overlap": breakdown(correct, clip_ids, overlaps, OVERLAP_LABELS, bootstrap_samples, seed),
         "pair_outcomes": {"clips": clip_ids.tolist(), "correct": correct.astype(int).tolist()},
+        "left_out": left_out,
         "changes": {p: recall_changes(original_scores[p], variant_scores[p]) for p in protocols},
     }
