@@ -209,7 +209,7 @@ def test_order_aware_search_reranks_by_the_reversed_query(tmp_path, clips, check
     args = ("index", "build", clips, "--model", checkpoint, "--out", index_dir, "--quiet")
     assert run_dtu(monkeypatch, capsys, *args)[0] == 0
     query = "a dog barks followed by a car passes"
-    assert reversed_query(query) == "A car passes followed by a dog barks"
+    assert reversed_query(query) == "A car passes followed by a dog barking"
     assert reversed_query("a dog barks") is None
     index = Index.open(index_dir)
     plain = index.search(query, k=8)

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from dtu_audio.errors import DtuError
 
-app = typer.Typer(help="Index a folder of audio for text search (FAISS + SQLite).", no_args_is_help=True)
+app = typer.Typer(help="Index a folder of audio for text search.", no_args_is_help=True)
 
 _BATCH = typer.Option(32, "--batch-size", help="Windows embedded per forward pass.")
 _DEVICE = typer.Option("auto", "--device", help="auto (a GPU when present), cpu, cuda or cuda:N.")
