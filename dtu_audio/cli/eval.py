@@ -13,6 +13,7 @@ from dtu_audio.errors import DtuError
 from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite, resolve_device
 from dtu_audio.evaluation.report import changes_table, compare_table, plot_results, results_table
 from dtu_audio.fileio import write_json
+from dtu_audio.runtime import THREADS_HELP, configure
 from dtu_audio.specs import load_spec, preset_names, save_spec
 
 
@@ -39,6 +40,7 @@ def eval_command(
     set_: list[str] = typer.Option([], "--set", help="Override a spec field: section.field=value (repeatable)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the on-disk embedding cache."),
     device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default: train.device)."),
+    threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
 ) -> None:
     """Evaluate a checkpoint on a dataset's test suite (text-to-audio and audio-to-text retrieval)."""
     if (ckpt is None) == (compare is None):
@@ -49,12 +51,14 @@ def eval_command(
         *set_,
         *([f"eval.suite={suite}"] if suite else []),
         *(["eval.embedding_cache=false"] if no_cache else []),
+        *([f"runtime.threads={threads}"] if threads else []),
     ]
     spec = load_spec(preset, overrides)
     prepared = prepare_suite(dataset, spec, data_root)
     run_device = resolve_device(device or spec.train.device)
 
     console = Console()
+    console.print(configure(spec.runtime))
     results = []
     for checkpoint in checkpoints:
         with console.status(f"evaluating {checkpoint} on {prepared.dataset} ({len(prepared.test_sets)} sets)"):

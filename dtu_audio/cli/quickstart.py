@@ -10,6 +10,8 @@ from rich.console import Console
 
 from dtu_audio.errors import DtuError
 from dtu_audio.quickstart import print_comparison, run_quickstart
+from dtu_audio.runtime import THREADS_HELP, configure
+from dtu_audio.specs import RuntimeSpec
 
 
 def quickstart(
@@ -19,6 +21,7 @@ def quickstart(
     seed: int = typer.Option(0, "--seed", help="Seed of the data and of training."),
     workers: int = typer.Option(2, "--workers", help="Processes rendering the audio."),
     force: bool = typer.Option(False, "--force", help="Start again: delete OUT first."),
+    threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
 ) -> None:
     """Train with and without the temporal loss on synthesized data, offline, and compare them."""
     if clips < 50:
@@ -28,6 +31,7 @@ def quickstart(
             raise DtuError(f"{out} does not look like a quickstart folder; not deleting it")
         shutil.rmtree(out)
     console = Console(log_path=False)
+    console.print(configure(RuntimeSpec(threads=threads)))
     results = run_quickstart(out, clips, epochs, seed, workers, console)
     console.rule("lambda 0 (plain contrastive) vs lambda 10 (with the temporal loss)")
     print_comparison(results, out, console)

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from dtu_audio.errors import DtuError
+from dtu_audio.runtime import THREADS_HELP, configure
 from dtu_audio.specs import RunSpec, load_spec, preset_names
 from dtu_audio.training import run_outputs
 from dtu_audio.training.distributed import broadcast_object, init_process_group
@@ -58,6 +59,7 @@ def train(
         None, "--resume", help="Continue the run in this folder (or from this checkpoint)."
     ),
     set_: list[str] = typer.Option([], "--set", help="Override a spec field: section.field=value (repeatable)."),
+    threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
 ) -> None:
     """Train text-to-audio retrieval with the contrastive and temporal-order losses.
 
@@ -75,6 +77,7 @@ def train(
             "data.data_root": data_root,
             "train.run_name": name,
             "train.skip_bad_audio": skip_bad_audio or None,
+            "runtime.threads": threads,
         }
     ) + list(set_)
     console = Console(stderr=True, highlight=False, log_path=False)
@@ -85,6 +88,9 @@ def train(
         default = dataset if dataset in preset_names() else "audiocaps"
         spec = load_spec(spec_name or default, overrides)
     group = init_process_group(spec.train.device)
+    cpu_settings = configure(spec.runtime)
+    if group.is_main:
+        console.print(cpu_settings)
     if resume is None:
         run_dir, checkpoint = _new_run_dir(spec), None
     result = train_run(spec, run_dir, checkpoint, console)
