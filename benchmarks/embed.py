@@ -19,15 +19,16 @@ Two comparisons, each side set up alike, each implementation in a process of its
    as its scripts call it; eval mode, float32. A third process runs dtu with its oneDNN fast path
    off, to show what the fast path gives and costs.
 2. as users run them: dtu as the ``dtu`` command runs it (``keep_freed_memory``, the thread count
-   of ``dtu_audio.runtime.choose_threads``, the fast path on where available); the original as its
-   scripts run it (default malloc, PyTorch's default thread count). ``OMP_NUM_THREADS`` is removed
-   from both processes' environment, as in a fresh shell.
+   of ``dtu_audio.runtime.choose_threads``, the fast path on where available, bf16 autocast on
+   CUDA); the original as its scripts run it (default malloc, PyTorch's default thread count).
+   ``OMP_NUM_THREADS`` is removed from both processes' environment, as in a fresh shell.
 
-Throughput: the processes are timed alternately, ``--rounds`` rounds, so that load from other
-processes hits all alike; the CPU-time ratio (the original's process time over dtu's) is the
-figure to read on a shared machine. Ranges are over rounds. Peak memory (model code alone): one
-call per implementation in a fresh process (CPU: resident-memory growth sampled every
-millisecond; CUDA: peak allocated memory). The 1-minute load average is printed beside each table.
+Throughput: the processes are timed alternately over several rounds (on CPU 6 at batch 1, 3 at
+batch 8, 2 at batch 32), so that load from other processes hits all alike; the CPU-time ratio
+(the original's process time over dtu's) is the figure to read on a shared machine. Ranges are
+over rounds. Peak memory (model code alone): one call per implementation in a fresh process
+(CPU: resident-memory growth sampled every millisecond; CUDA: peak allocated memory). The
+1-minute load average is printed beside each table.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class Setup:
     keep_memory: bool  # glibc keeps freed memory (dtu_audio.runtime.keep_freed_memory)
     threads: int | None  # None: the implementation's own default (dtu's policy; PyTorch's for the original)
     fast_path: bool = True  # dtu's oneDNN linear layers
+    bf16: bool = False  # bf16 autocast (dtu's default on CUDA)
     label: str = ""
 
     @property
@@ -227,6 +229,12 @@ class ReimplementedOriginal:
         return self.model.encode_text(captions)
 
 
+@contextlib.contextmanager
+def _dtu_inference(device_type: str, bf16: bool):
+    with torch.inference_mode(), torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
+        yield
+
+
 class Implementation:
     """One implementation in its process: ``encode_audio`` / ``encode_text`` under its own grad context."""
 
@@ -241,7 +249,8 @@ class Implementation:
         self.dtu = build_model(device)
         self.missing: list[str] = []
         if setup.impl == "dtu":
-            self.model, self.context = self.dtu, torch.inference_mode
+            self.model = self.dtu
+            self.context = lambda: _dtu_inference(torch.device(device).type, setup.bf16)
             self.dtu.text_encoder.text_encoder.set_attn_implementation("sdpa")
         elif original is not None:
             (self.model, self.missing), self.context = original_model(original, self.dtu), torch.no_grad
@@ -453,7 +462,7 @@ def main() -> None:
     (audio, text), (original_audio, original_text) = (workers.ask(name, "embeddings") for name in ("dtu", "original"))
     missing = workers.missing["original"]
     workers.close()
-    users = [Setup("original", False, None), Setup("dtu", True, None)]
+    users = [Setup("original", False, None), Setup("dtu", True, None, bf16=device.startswith("cuda"))]
     compare("2. as users run them (dtu: as the dtu command; original: as its scripts)", users, args, True).close()
 
     copy_mib = _packed_copy_mib(build_model("cpu"))
