@@ -25,8 +25,9 @@ import torch.nn.functional as F
 
 from dtu_audio import metrics
 from dtu_audio.datasets.manifest import AudioEntry, Manifest, write_manifest
+from dtu_audio.embedders import load_embedder
 from dtu_audio.encoders.word_text_encoder import write_word_text_encoder
-from dtu_audio.evaluation.pipeline import ModelEmbedder, evaluate_checkpoint, prepare_suite
+from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite
 from dtu_audio.specs import load_spec
 
 SHARED = Path(os.environ.get("DTU_SHARED", Path(__file__).resolve().parents[2] / "shared"))
@@ -128,8 +129,7 @@ def bench_suite(captions_file: Path, clips: int, seconds: float, device: str) ->
         print(f"  sets: {sizes}")
 
         start = time.perf_counter()
-        model = RetrievalModel.from_spec(spec.model, spec.audio).to(device)
-        embedder = ModelEmbedder(model, bf16=device.startswith("cuda"))
+        embedder = load_embedder(checkpoint, device=device)
         for test_set in prepared.test_sets:
             manifest = test_set.manifest
             audio = embedder.embed_audio(prepared.locator.paths(manifest, test_set.name), batch_size=32)

@@ -2,13 +2,17 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["RetrievalModel", "__version__", "load_model"]
+__all__ = ["RetrievalModel", "__version__", "load_embedder", "load_model"]
 
 
 def __getattr__(name: str):
-    # The model pulls in torch and transformers: import it only when asked for.
-    if name in ("RetrievalModel", "load_model"):
-        from dtu_audio import encoders
+    # The models pull in torch and transformers: import them only when asked for.
+    if name == "RetrievalModel":
+        from dtu_audio.encoders.model import RetrievalModel
 
-        return getattr(encoders, name)
+        return RetrievalModel
+    if name in ("load_model", "load_embedder"):
+        from dtu_audio import embedders
+
+        return getattr(embedders, name)
     raise AttributeError(f"module 'dtu_audio' has no attribute {name!r}")

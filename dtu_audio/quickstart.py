@@ -12,9 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from dtu_audio.datasets.manifest import read_manifest
+from dtu_audio.embedders.loading import resolve_device
 from dtu_audio.encoders.word_text_encoder import write_word_text_encoder
-from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite, resolve_device
+from dtu_audio.evaluation.compare import bootstrap_settings, order_difference, variant_names, verdict
+from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite
 from dtu_audio.evaluation.report import plot_results
+from dtu_audio.evaluation.tables import signed_change
 from dtu_audio.fileio import write_json
 from dtu_audio.specs import RunSpec, load_spec
 from dtu_audio.syncaps.generate import generate
@@ -118,7 +121,10 @@ def _scores(entry: dict, direction: str) -> dict:
 
 
 def comparison_table(results: list[dict]) -> Table:
-    """The two models side by side: recalls on every test set, order accuracy on the altered ones."""
+    """The two models side by side: recalls on every test set, order accuracy on the altered ones.
+
+    Each change is the difference of the two one-decimal values beside it.
+    """
     plain, temporal = results
     table = Table(title="lambda 0 (contrastive only) vs lambda 10 (+ temporal loss)", title_justify="left")
     for column in ("test set", "metric", "lambda 0", "lambda 10", "change"):
@@ -132,31 +138,36 @@ def comparison_table(results: list[dict]) -> Table:
         if entry.get("order_accuracy", {}).get("accuracy") is not None:
             rows.append(("order accuracy", entry["order_accuracy"]["accuracy"], other["order_accuracy"]["accuracy"]))
         for i, (metric, a, b) in enumerate(rows):
-            table.add_row(name if i == 0 else "", metric, f"{a:.1f}", f"{b:.1f}", f"{b - a:+.1f}")
+            table.add_row(name if i == 0 else "", metric, f"{a:.1f}", f"{b:.1f}", signed_change(a, b))
         table.add_section()
     table.caption = "recalls in %; order accuracy: % of captions scored above their altered version (chance 50)"
     return table
 
 
 def summary_lines(results: list[dict]) -> list[str]:
-    """Plain sentences on what the temporal loss changed, as measured, with 95% intervals."""
+    """What the temporal loss changed in order accuracy, as measured: "raised" or "lowered" only when the
+    paired bootstrap interval of the difference (same captions, resampled by clip) excludes zero."""
     plain, temporal = results
+    samples, seed = bootstrap_settings(plain)
     lines = []
-    for name, entry in plain["sets"].items():
-        before, after = entry.get("order_accuracy"), temporal["sets"][name].get("order_accuracy")
-        if not before or before.get("accuracy") is None:
+    for name in variant_names(plain):
+        before, after = plain["sets"][name]["order_accuracy"], temporal["sets"][name]["order_accuracy"]
+        change = order_difference(plain, temporal, name, samples, seed)
+        if change is None:
             continue
-        verdict = "raised" if after["accuracy"] > before["accuracy"] else "did not raise"
+        said = verdict(change["ci95"])
+        effect = f"the temporal loss {said} it" if said != "no clear change" else "no clear change"
         lines.append(
             f"{name}: order accuracy {before['accuracy']:.1f}% {_interval(before)} without the temporal loss, "
-            f"{after['accuracy']:.1f}% {_interval(after)} with it: on this data the temporal loss {verdict} it"
+            f"{after['accuracy']:.1f}% {_interval(after)} with it; difference {change['difference']:+.1f} points "
+            f"{_interval(change, 'difference')} over the same captions: {effect}"
         )
     return lines
 
 
-def _interval(result: dict) -> str:
-    low, high = result.get("ci95") or (result["accuracy"], result["accuracy"])
-    return f"[95% CI {low:.1f}-{high:.1f}]"
+def _interval(result: dict, key: str = "accuracy") -> str:
+    low, high = result.get("ci95") or (result[key], result[key])
+    return f"[95% CI {low:.1f}, {high:.1f}]" if key == "difference" else f"[95% CI {low:.1f}-{high:.1f}]"
 
 
 def print_comparison(results: list[dict], out: Path, console: Console) -> None:

@@ -96,7 +96,11 @@ class DataSpec(_Section):
     """Where the manifests and audio of a dataset are."""
 
     dataset: str = Field("audiocaps", description="audiocaps, clotho, syncaps or a custom name.")
-    data_root: Path | None = Field(None, description="Folder holding the dataset's manifests and audio.")
+    data_root: Path | None = Field(
+        None,
+        description="Folder holding the dataset's manifests and audio (default: ./data/<dataset> when it exists, "
+        "else <dataset> in the data home, where dtu data prepare writes it).",
+    )
     audio_root: Path | None = Field(None, description="Audio found here by file name when manifest paths miss.")
     train_manifest: Path | None = Field(None, description="Training manifest (paper format).")
     val_manifest: Path | None = Field(None, description="Validation manifest.")

@@ -12,10 +12,10 @@ from conftest import REPO_ROOT
 from dtu_audio.cli.main import main
 
 
-def run_dtu(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    """Run ``dtu`` in this process (250 columns wide); return its exit code, stdout and stderr."""
+def run_dtu(monkeypatch, capsys, *args, columns: int = 250) -> tuple[int, str, str]:
+    """Run ``dtu`` in this process (``columns`` wide); return its exit code, stdout and stderr."""
     monkeypatch.setattr(sys, "argv", ["dtu", *map(str, args)])
-    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setenv("COLUMNS", str(columns))
     code = 0
     try:
         main()

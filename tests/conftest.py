@@ -54,3 +54,14 @@ def model(spec):
 
     torch.manual_seed(0)
     return dtu_audio.RetrievalModel.from_spec(spec.model, spec.audio).eval()
+
+
+@pytest.fixture
+def hub_cache(tmp_path, monkeypatch):
+    """An empty huggingface_hub cache that the Hub functions read (tests run with HF_HUB_OFFLINE=1)."""
+    import huggingface_hub.constants
+
+    cache = tmp_path / "hub-cache"
+    cache.mkdir()
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    return cache

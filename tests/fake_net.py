@@ -3,7 +3,8 @@
 Drive is reached the way gdown reaches it, ``https://drive.google.com/...``: the server is
 also an HTTPS proxy (``HTTPS_PROXY``) that answers for the Drive hosts itself with a test
 certificate (``REQUESTS_CA_BUNDLE``), so gdown's own URL, confirmation-page and resume code
-runs unchanged. The hub is plain HTTP at ``HF_ENDPOINT``.
+runs unchanged. The hub is plain HTTP at ``HF_ENDPOINT``. Plain files (``web_files``, by URL
+path, such as a Zenodo record's) are served at ``url`` with the same Range support.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -51,6 +53,8 @@ class FakeNet:
     slow_ids: set[str] = field(default_factory=set)
     folders: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     hub_repos: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    #: URL path -> bytes, served from 127.0.0.1 (``interrupt_once`` holds paths as well as Drive ids).
+    web_files: dict[str, bytes] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
 
     def start(self) -> None:
@@ -80,6 +84,18 @@ class FakeNet:
             "HF_HUB_OFFLINE": "0",
             "HF_HUB_DISABLE_TELEMETRY": "1",
         }
+
+    def serve(self, monkeypatch, **more_env: str) -> Iterator[FakeNet]:
+        """A fixture's body: start, point this test's environment at the server (online), yield it, stop.
+
+        ``more_env`` adds variables, ``{url}`` in their values standing for :attr:`url`.
+        """
+        self.start()
+        for key, value in {**self.env(), **more_env}.items():
+            monkeypatch.setenv(key, value.format(url=self.url))
+        monkeypatch.delenv("DTU_OFFLINE", raising=False)
+        yield self
+        self.stop()
 
     def seen(self, host: str, path_start: str) -> list[Request]:
         return [r for r in self.requests if r.host == host and r.path.startswith(path_start)]
@@ -130,6 +146,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._drive_file(query.get("id", ""))
         elif host == "drive.google.com" and url.path == "/embeddedfolderview":
             self._drive_folder(query.get("id", ""))
+        elif host == "127.0.0.1" and url.path in self.net.web_files:
+            data = self.net.web_files[url.path]
+            self._send_file(url.path, url.path.rsplit("/", 1)[-1], data, head)
         elif host == "127.0.0.1":
             self._hub(url.path, head)
         else:
@@ -167,6 +186,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"<html><body>Not Found</body></html>", "text/html")
             return
         name, data = self.net.drive_files[file_id]
+        self._send_file(file_id, name, data)
+
+    def _send_file(self, key: str, name: str, data: bytes, head: bool = False) -> None:
+        """Send ``data`` with Range support; ``key`` in ``interrupt_once`` drops the connection half-way once."""
         headers = {
             "Content-Disposition": f'attachment; filename="{name}"',
             "ETag": f'"{hashlib.sha256(data).hexdigest()[:16]}"',
@@ -177,24 +200,24 @@ class _Handler(BaseHTTPRequestHandler):
             start = int(self.headers["Range"][6:].split("-")[0])
         if start:
             headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
-            self._send(206, data[start:], "application/octet-stream", headers)
+            self._send(206, data[start:], "application/octet-stream", headers, head=head)
             return
-        if file_id in self.net.interrupt_once:
-            self.net.interrupt_once.discard(file_id)
+        if key in self.net.interrupt_once:
+            self.net.interrupt_once.discard(key)
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(len(data)))
-            for key, value in headers.items():
-                self.send_header(key, value)
+            for header, value in headers.items():
+                self.send_header(header, value)
             self.end_headers()
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        if file_id in self.net.slow_ids:
+        if key in self.net.slow_ids:
             time.sleep(SLOW_SECONDS)
-        self._send(200, data, "application/octet-stream", headers)
+        self._send(200, data, "application/octet-stream", headers, head=head)
 
     def _drive_folder(self, folder_id: str) -> None:
         if folder_id not in self.net.folders:

@@ -36,7 +36,7 @@ def _files(tmp_path, count=3):
 
 
 def _cache(root, sha="a" * 64, checkpoint=None, audio=AUDIO_SETTINGS):
-    return EmbeddingCache(sha, audio, TEXT_SETTINGS, root=root, checkpoint_path=checkpoint)
+    return EmbeddingCache(sha, audio, TEXT_SETTINGS, root=root, source=checkpoint)
 
 
 def test_each_file_and_caption_is_embedded_once(tmp_path):

@@ -56,9 +56,13 @@ def test_eval_writes_results_and_reuses_cached_embeddings(tmp_path, data, monkey
     checkpoint = _checkpoint(tmp_path, "model.pt", seed=0)
     out = tmp_path / "out"
     args = ("eval", "--ckpt", checkpoint, "--dataset", "syncaps", "--data-root", data, "--out", out, "--device", "cpu")
-    code, stdout, stderr = run_dtu(monkeypatch, capsys, *args, "--plot")
+    code, stdout, stderr = run_dtu(monkeypatch, capsys, *args, "--plot", columns=80)
     assert code == 0, stderr
-    assert "test_reverse" in stdout and "order acc." in stdout
+    tables = stdout[: stdout.index(f"{checkpoint}: audio embedded")]  # the last lines name long paths unwrapped
+    assert all(len(line) <= 80 for line in tables.splitlines()) and "…" not in stdout
+    for title in ("retrieval", "order", "recall on variants", "order accuracy by connective"):
+        assert f"on syncaps: {title}" in stdout or title in stdout
+    assert "test_replaced" in stdout and "shuffled" in stdout and "grounded" in stdout
     assert "audio embedded 4, reused 8" in stdout
 
     result = json.loads((out / "results.json").read_text())
@@ -69,6 +73,9 @@ def test_eval_writes_results_and_reuses_cached_embeddings(tmp_path, data, monkey
     assert scores["t2a"]["R10"] == 100.0
     reverse = result["sets"]["test_reverse"]
     assert reverse["order_accuracy"]["pairs"] == 3
+    assert list(reverse["by_connective"]) == ["followed by", "then", "before"]
+    assert reverse["by_overlap"] == {}  # these clip names do not say
+    assert reverse["pair_outcomes"]["clips"] == [0, 1, 2]
     assert set(reverse["changes"]["one_caption"]["a2t"]) == set(scores["a2t"])
     assert (out / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "spec.yaml").is_file()
@@ -107,7 +114,8 @@ def test_compare_two_checkpoints(tmp_path, data, monkeypatch, capsys):
         out,
     )
     assert code == 0, stderr
-    assert "B-A" in stdout
+    assert f"A = {first} (dtu)" in stdout and f"B = {second} (dtu)" in stdout
+    assert "comparison on syncaps" in stdout and "order accuracy against A" in stdout
     runs = json.loads((out / "results.json").read_text())["runs"]
     assert [r["checkpoint"]["name"] for r in runs] == [str(first), str(second)]
 

@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 from cli_helpers import run_dtu
+from fake_net import FakeNet
 
+from dtu_audio.data.home import data_home, read_record, verify
+from dtu_audio.datasets.manifest import read_manifest
 from dtu_audio.errors import DtuError
 from dtu_audio.syncaps import (
     PlanOptions,
@@ -289,8 +292,20 @@ def test_synthesized_sources_are_distinct_and_deterministic(synth_sources, tmp_p
     assert similarity[~np.eye(len(spectra), dtype=bool)].max() < 0.95
 
 
-def test_the_published_recipe_is_fetched_into_the_cache_once(reference_data, monkeypatch):
-    monkeypatch.setattr(fetch, "PUBLISHED_RECIPE_URL", (reference_data / "syncaps").as_uri())
+@pytest.fixture
+def web(monkeypatch):
+    """A real HTTP server on 127.0.0.1 (tests/fake_net.py) for the recipe and ESC-50 downloads."""
+    fake = FakeNet()
+    yield from fake.serve(monkeypatch)
+
+
+def _serve_recipe(web: FakeNet, folder: Path, monkeypatch) -> None:
+    web.web_files.update({f"/json_files/{p.name}": p.read_bytes() for p in folder.iterdir()})
+    monkeypatch.setattr(fetch, "PUBLISHED_RECIPE_URL", f"{web.url}/json_files")
+
+
+def test_the_published_recipe_is_fetched_into_the_cache_once(reference_data, web, monkeypatch):
+    _serve_recipe(web, reference_data / "syncaps", monkeypatch)
     folder = fetch.published_recipe_dir()
     assert folder.is_relative_to(fetch.cache_root())
     recipe, descriptions = load_recipe(folder)
@@ -299,16 +314,23 @@ def test_the_published_recipe_is_fetched_into_the_cache_once(reference_data, mon
     assert fetch.published_recipe_dir() == folder
 
 
-def test_esc50_is_downloaded_and_unpacked_into_the_cache(esc50_dir, tmp_path, monkeypatch):
+def test_esc50_is_downloaded_resuming_a_dropped_connection_and_unpacked_into_the_cache(
+    esc50_dir, tmp_path, web, monkeypatch
+):
     archive = tmp_path / "master.zip"
     with zipfile.ZipFile(archive, "w") as handle:
         for path in sorted(esc50_dir.rglob("*")):
             handle.write(path, f"ESC-50-master/{path.relative_to(esc50_dir)}")
-    monkeypatch.setattr(fetch, "ESC50_URL", archive.as_uri())
+        handle.writestr("ESC-50-master/padding.bin", np.random.default_rng(0).bytes(1_200_000))  # > 2 gdown reads
+    web.web_files["/master.zip"] = archive.read_bytes()
+    web.interrupt_once.add("/master.zip")
+    monkeypatch.setattr(fetch, "ESC50_URL", f"{web.url}/master.zip")
     checkout = fetch.download_esc50()
     assert (checkout / "meta" / "esc50.csv").read_bytes() == (esc50_dir / "meta" / "esc50.csv").read_bytes()
-    assert not list(checkout.parent.glob("*.zip"))
-    archive.unlink()
+    assert not list(checkout.parent.glob("*.zip")) and not (checkout.parent / ".partial").exists()
+    ranges = [r.headers.get("Range") for r in web.requests]
+    assert ranges[0] is None and ranges[1].startswith("bytes=") and ranges[1] != "bytes=0-"
+    web.web_files.clear()
     assert fetch.download_esc50() == checkout
 
 
@@ -347,3 +369,27 @@ def test_synthesized_sources_make_a_set_through_the_cli(tmp_path, monkeypatch, c
     assert code == 0, printed
     test = _load(tmp_path / "set" / "test.json")["data"]
     assert len(test) == 1 and sf.info(test[0]["audio"]).samplerate == 32000
+
+
+def test_dtu_data_prepare_syncaps_replays_the_recipe_into_the_data_home(
+    recipe_slice, esc50_dir, web, monkeypatch, capsys
+):
+    _serve_recipe(web, recipe_slice, monkeypatch)
+    code, out, err = run_dtu(monkeypatch, capsys, "data", "prepare", "syncaps", "--esc50", esc50_dir)
+    assert code == 0, err
+    folder = data_home() / "syncaps"
+    assert f"syncaps: prepared in {folder} (train " in out
+    record = read_record(folder)
+    assert sum(record.clips.values()) == TRAIN_VAL_SLICE + TEST_SLICE and verify(folder, record) == []
+    test = read_manifest(folder / "test.json")
+    assert test.entries[0].audio == f"audio/{test.entries[0].id}" and (folder / test.entries[0].audio).is_file()
+    assert not (data_home() / ".staging" / "syncaps").exists()
+    code, out, _ = run_dtu(monkeypatch, capsys, "data", "prepare", "syncaps", "--esc50", esc50_dir)
+    assert code == 0 and "syncaps: already prepared" in out
+
+
+def test_dtu_data_prepare_syncaps_offline_says_what_it_would_fetch(monkeypatch, capsys):
+    monkeypatch.setenv("DTU_OFFLINE", "1")
+    code, _, err = run_dtu(monkeypatch, capsys, "data", "prepare", "syncaps")
+    assert code == 2 and fetch.ESC50_URL in err and f"{fetch.PUBLISHED_RECIPE_URL}/" in err
+    assert "error: offline mode" in err and not (data_home() / "syncaps").exists()

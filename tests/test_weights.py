@@ -53,11 +53,7 @@ def net(monkeypatch):
     }
     fake.hub_repos[BERT.hf_repo]["config.json"] = b'{"model_type": "bert"}\n'
 
-    fake.start()
-    for key, value in fake.env().items():
-        monkeypatch.setenv(key, value)
-    yield fake
-    fake.stop()
+    yield from fake.serve(monkeypatch)
 
 
 def drive_requests(net: FakeNet, file_id: str):

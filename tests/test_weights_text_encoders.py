@@ -29,11 +29,7 @@ CONFIG_WITHOUT_MODEL_TYPE = json.dumps({"hidden_size": 128, "num_hidden_layers":
 @pytest.fixture
 def hub(monkeypatch):
     fake = FakeNet()
-    fake.start()
-    for key, value in fake.env().items():
-        monkeypatch.setenv(key, value)
-    yield fake
-    fake.stop()
+    yield from fake.serve(monkeypatch)
 
 
 def repo_files(*names: str) -> dict[str, bytes]:

@@ -1,4 +1,4 @@
-"""``dtu eval``: the paper's test protocol, temporal diagnostics, and checkpoint comparison."""
+"""``dtu eval``: the paper's test protocol and temporal diagnostics for any model, alone or compared."""
 
 from __future__ import annotations
 
@@ -9,30 +9,68 @@ from typing import Literal
 import typer
 from rich.console import Console
 
+from dtu_audio.embedders.loading import NAME_SCHEME
 from dtu_audio.errors import DtuError
-from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite, resolve_device
-from dtu_audio.evaluation.report import changes_table, compare_table, plot_results, results_table
+from dtu_audio.evaluation.render import results_csv, results_json, to_markdown, to_rich
+from dtu_audio.evaluation.tables import (
+    breakdown_table,
+    changes_table,
+    comparison_table,
+    difference_table,
+    legend,
+    order_table,
+    retrieval_table,
+)
 from dtu_audio.fileio import write_json
 from dtu_audio.runtime import THREADS_HELP, configure
 from dtu_audio.specs import load_spec, preset_names, save_spec
 
+OutputFormat = Literal["table", "md", "json", "csv"]
 
-def _slug(checkpoint: str) -> str:
-    """A folder-name part for a checkpoint: ``runs/l10/best.pt`` -> ``l10-best``, ``wavcaps-pt`` as it is."""
-    path = Path(checkpoint)
-    name = f"{path.parent.name}-{path.stem}" if path.suffix and path.parent.name else path.stem or checkpoint
+
+def _slug(reference: str) -> str:
+    """A folder-name part for a model: ``runs/l10/best.pt`` -> ``l10-best``, ``hf:laion/clap`` -> ``clap``."""
+    path = Path(reference.removeprefix("hf:"))
+    name = f"{path.parent.name}-{path.stem}" if path.suffix and path.parent.name else path.name or reference
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
 
 
+def _tables(results: list[dict]) -> list:
+    if len(results) == 1:
+        found = [retrieval_table(results[0]), order_table(results[0]), changes_table(results[0])]
+    else:
+        found = [comparison_table(results), difference_table(results)]
+    return [t for t in (*found, breakdown_table(results)) if t is not None]
+
+
+def _show(results: list[dict], output: OutputFormat, console: Console) -> None:
+    if output == "json":
+        console.out(results_json(results), highlight=False)
+    elif output == "csv":
+        console.out(results_csv(results), end="", highlight=False)
+    else:
+        lines = legend(results) if len(results) > 1 else []
+        if output == "md":
+            console.out("\n".join([*lines, "", *(to_markdown(t) for t in _tables(results))]).lstrip(), highlight=False)
+        else:
+            for line in lines:
+                console.print(line, highlight=False, soft_wrap=True)
+            for table in _tables(results):
+                console.print(to_rich(table))
+                console.print()
+
+
 def eval_command(
-    ckpt: str | None = typer.Option(None, "--ckpt", help="Checkpoint file or weight-cache name (e.g. wavcaps-pt)."),
+    models: list[str] = typer.Argument(None, help="With --compare: two or more models.", show_default=False),
+    ckpt: str | None = typer.Option(None, "--ckpt", help=f"The model: {NAME_SCHEME}."),
+    compare: bool = typer.Option(False, "--compare", help="Evaluate every MODEL and compare them (one table)."),
     dataset: str = typer.Option(..., "--dataset", help="audiocaps, clotho, syncaps, or a test manifest file."),
     data_root: Path | None = typer.Option(None, "--data-root", help="Folder with the test manifests and audio."),
     suite: Literal["standard", "temporal", "all"] | None = typer.Option(
         None, "--suite", help="standard (the test set), temporal (temporal subsets and variants) or all."
     ),
-    compare: tuple[str, str] | None = typer.Option(
-        None, "--compare", help="Evaluate two checkpoints and show them side by side.", metavar="CKPT_A CKPT_B"
+    output: OutputFormat = typer.Option(
+        "table", "--format", help="table (fits 80 columns), md (Markdown), json or csv (every number) on stdout."
     ),
     plot: bool = typer.Option(False, "--plot", help="Also draw plot.png comparing the sets and variants."),
     out: Path | None = typer.Option(None, "--out", help="Output folder (default: <train.output_dir>/eval-...)."),
@@ -42,10 +80,17 @@ def eval_command(
     device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default: train.device)."),
     threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
 ) -> None:
-    """Evaluate a checkpoint on a dataset's test suite (text-to-audio and audio-to-text retrieval)."""
-    if (ckpt is None) == (compare is None):
-        raise DtuError("pass either --ckpt CKPT or --compare CKPT_A CKPT_B")
-    checkpoints = [ckpt] if ckpt is not None else list(compare)
+    """Evaluate a model on a dataset's test suite, or compare models (dtu eval --compare A B C ...).
+
+    Models are named one way everywhere: hf:ORG/NAME for a Hugging Face Hub model (e.g.
+    hf:laion/clap-htsat-unfused; HF_HUB_OFFLINE=1 reads the local cache only), a folder saved with
+    save_pretrained, a dtu checkpoint file (runs/NAME/best.pt) or a weight-cache name (wavcaps-pt).
+    """
+    references = [ckpt] if ckpt is not None else list(models or [])
+    if ckpt is not None and (compare or models):
+        raise DtuError("pass either --ckpt MODEL or --compare MODEL_A MODEL_B ...")
+    if ckpt is None and (not compare or len(references) < 2):
+        raise DtuError("pass --ckpt MODEL, or --compare with two or more models (dtu eval --compare A B ...)")
     preset = spec_name or (dataset if dataset in preset_names() else "audiocaps")
     overrides = [
         *set_,
@@ -54,33 +99,35 @@ def eval_command(
         *([f"runtime.threads={threads}"] if threads else []),
     ]
     spec = load_spec(preset, overrides)
+    from dtu_audio.embedders.loading import resolve_device  # torch: after the arguments are checked
+    from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite
+
     prepared = prepare_suite(dataset, spec, data_root)
     run_device = resolve_device(device or spec.train.device)
 
     console = Console()
-    console.print(configure(spec.runtime))
+    info = console if output == "table" else Console(stderr=True)
+    info.print(configure(spec.runtime))
     results = []
-    for checkpoint in checkpoints:
-        with console.status(f"evaluating {checkpoint} on {prepared.dataset} ({len(prepared.test_sets)} sets)"):
-            results.append(evaluate_checkpoint(checkpoint, prepared, spec, run_device))
+    for reference in references:
+        with info.status(f"evaluating {reference} on {prepared.dataset} ({len(prepared.test_sets)} sets)"):
+            results.append(evaluate_checkpoint(reference, prepared, spec, run_device))
 
-    label = "-vs-".join(_slug(c) for c in checkpoints)
+    label = "-vs-".join(_slug(r) for r in references)
     folder = out or Path(spec.train.output_dir) / f"eval-{_slug(prepared.dataset)}-{label}"
     write_json(folder / "results.json", results[0] if len(results) == 1 else {"runs": results})
     save_spec(spec, folder / "spec.yaml")
-    for result in results:
-        console.print(results_table(result))
-        changes = changes_table(result)
-        if changes is not None:
-            console.print(changes)
-    if len(results) == 2:
-        console.print(compare_table(*results))
+    _show(results, output, console)
     if plot:
+        from dtu_audio.evaluation.report import plot_results
+
         plot_results(results, folder / "plot.png")
     for result in results:
         done, reused = result["embeddings"]["computed"], result["embeddings"]["reused"]
-        console.print(
+        info.print(
             f"{result['checkpoint']['name']}: audio embedded {done['audio']}, reused {reused['audio']}; "
-            f"captions embedded {done['text']}, reused {reused['text']}; {result['timing']['total_s']:.1f} s"
+            f"captions embedded {done['text']}, reused {reused['text']}; {result['timing']['total_s']:.1f} s",
+            highlight=False,
+            soft_wrap=True,
         )
-    console.print(f"results written to {folder}")
+    info.print(f"results written to {folder}", highlight=False, soft_wrap=True)

@@ -68,7 +68,9 @@ def fetch_weights(
     import_: bool = typer.Option(
         False, "--import", help="Register a hand-downloaded file after checking it: --import NAME FILE."
     ),
-    offline: bool = typer.Option(False, "--offline", help="Never touch the network (also: HF_HUB_OFFLINE=1)."),
+    offline: bool = typer.Option(
+        False, "--offline", help="Never touch the network (also: DTU_OFFLINE=1 or HF_HUB_OFFLINE=1)."
+    ),
     force: bool = typer.Option(
         False, "--force", help="Download again even when cached (the old copy stays if it fails)."
     ),

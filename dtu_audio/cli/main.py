@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from dtu_audio import __version__
+from dtu_audio.cli import data as data_cli
 from dtu_audio.cli import eval as eval_cli
 from dtu_audio.cli import fetch as fetch_cli
 from dtu_audio.cli import quickstart as quickstart_cli
@@ -34,6 +35,7 @@ app.command("fetch-weights")(fetch_cli.fetch_weights)
 app.command("quickstart")(quickstart_cli.quickstart)
 app.command("rearrange-splits")(rearrange_cli.rearrange_splits)
 app.add_typer(syncaps_cli.app, name="syncaps")
+app.add_typer(data_cli.app, name="data")
 
 
 def _print_version(value: bool) -> None:

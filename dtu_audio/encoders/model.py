@@ -4,31 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from dtu_audio.datasets.audio import crop_or_pad, load_audio
+from dtu_audio.datasets.audio import crop_or_pad
+from dtu_audio.embedders.base import AudioItem, batches, stacked, waveform_at
 from dtu_audio.encoders.htsat import HTSAT
 from dtu_audio.encoders.text import TextEncoder
-from dtu_audio.errors import DtuError
 from dtu_audio.specs import AudioSpec, ModelSpec
-
-AudioItem = str | Path | np.ndarray | Tensor
 
 
 def _projection(width: int, embed_size: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(width, embed_size), nn.ReLU(), nn.Linear(embed_size, embed_size))
-
-
-def _batches(items: Sequence, size: int) -> Iterator[Sequence]:
-    if size < 1:
-        raise DtuError(f"batch_size must be at least 1, not {size}")
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class AudioEncoder(nn.Module):
@@ -90,13 +80,7 @@ class RetrievalModel(nn.Module):
         return self.encode_tokens(tokens["input_ids"].to(self.device), tokens["attention_mask"].to(self.device))
 
     def _waveform(self, item: AudioItem) -> np.ndarray:
-        if isinstance(item, str | Path):
-            waveform = load_audio(item, self.audio_spec.sample_rate, mono=True)
-        else:
-            waveform = np.asarray(item.detach().cpu() if isinstance(item, Tensor) else item, dtype=np.float32)
-            if waveform.ndim != 1 or waveform.size == 0:
-                raise DtuError(f"waveforms must be non-empty 1-D arrays of samples, got shape {waveform.shape}")
-        waveform = crop_or_pad(waveform, self.audio_spec.max_samples)
+        waveform = crop_or_pad(waveform_at(item, self.audio_spec.sample_rate), self.audio_spec.max_samples)
         if waveform.shape[-1] < self.audio_spec.n_fft:  # the STFT's reflect padding needs n_fft / 2 samples
             waveform = crop_or_pad(waveform, self.audio_spec.n_fft, pad=True)
         return waveform
@@ -112,9 +96,6 @@ class RetrievalModel(nn.Module):
         finally:
             self.train(was_training)
 
-    def _stacked(self, outputs: list[Tensor]) -> Tensor:
-        return torch.cat(outputs) if outputs else torch.empty(0, self.model_spec.embed_size)
-
     def embed_audio(self, items: Sequence[AudioItem] | Tensor, batch_size: int = 32, bf16: bool = False) -> Tensor:
         """Embed audio files or waveforms (at the spec's rate) in eval mode; a CPU float tensor ``[N, embed_size]``.
 
@@ -124,15 +105,15 @@ class RetrievalModel(nn.Module):
         """
         outputs = []
         with self._inference(bf16):
-            for batch in _batches(list(items), batch_size):
+            for batch in batches(list(items), batch_size):
                 waveforms = [self._waveform(item) for item in batch]
                 longest = max(w.shape[-1] for w in waveforms)
                 padded = np.stack([crop_or_pad(w, longest, pad=True) for w in waveforms])
                 outputs.append(self.encode_audio(torch.from_numpy(padded).to(self.device)).float().cpu())
-        return self._stacked(outputs)
+        return stacked(outputs, self.model_spec.embed_size)
 
     def embed_text(self, captions: Sequence[str], batch_size: int = 256, bf16: bool = False) -> Tensor:
         """Embed captions in eval mode; a CPU float tensor ``[N, embed_size]``."""
         with self._inference(bf16):
-            outputs = [self.encode_text(list(batch)).float().cpu() for batch in _batches(list(captions), batch_size)]
-        return self._stacked(outputs)
+            outputs = [self.encode_text(list(batch)).float().cpu() for batch in batches(list(captions), batch_size)]
+        return stacked(outputs, self.model_spec.embed_size)

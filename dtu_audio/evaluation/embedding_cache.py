@@ -1,8 +1,9 @@
 """Audio and text embeddings of one checkpoint, computed once and kept in memory and on disk.
 
-On disk an embedding is keyed by the checkpoint's sha256 (one folder per checkpoint), the audio
-settings (one file per setting), and the audio file's resolved path, modification time and size
-(or the caption text and text settings). When a checkpoint file changes, its old folder is removed.
+On disk an embedding is keyed by the model's fingerprint (the sha256 of its checkpoint file or
+model folder: one folder per model), the audio settings (one file per setting), and the audio
+file's resolved path, modification time and size (or the caption text and text settings). When a
+checkpoint file or model folder changes, its old folder is removed.
 """
 
 from __future__ import annotations
@@ -96,24 +97,24 @@ class _Store:
 
 
 class EmbeddingCache:
-    """Embeddings of one checkpoint: audio per file and audio settings, text per caption and text settings.
+    """Embeddings of one model: audio per file and audio settings, text per caption and text settings.
 
     With ``root=None`` nothing is written to disk, but every file and caption is still embedded once.
     """
 
     def __init__(
         self,
-        checkpoint_sha256: str,
+        fingerprint: str,
         audio_settings: dict,
         text_settings: dict,
         root: Path | None = None,
-        checkpoint_path: Path | None = None,
+        source: Path | None = None,
     ):
         folder = None
         if root is not None:
-            folder = Path(root) / checkpoint_sha256
-            if checkpoint_path is not None:
-                _forget_replaced_checkpoint(Path(root), Path(checkpoint_path), checkpoint_sha256)
+            folder = Path(root) / fingerprint
+            if source is not None:
+                _forget_replaced_model(Path(root), Path(source), fingerprint)
         self.folder = folder
         self._audio = _Store(folder / f"audio-{_settings_tag(audio_settings)}.pt" if folder else None)
         self._text = _Store(folder / f"text-{_settings_tag(text_settings)}.pt" if folder else None)
@@ -138,14 +139,14 @@ class EmbeddingCache:
         self.reused[kind] += unique - fresh
 
 
-def _forget_replaced_checkpoint(root: Path, checkpoint_path: Path, sha256: str) -> None:
-    """Record which checkpoint file has which sha256; drop the embeddings of a file's previous content."""
+def _forget_replaced_model(root: Path, source: Path, sha256: str) -> None:
+    """Record which checkpoint file or model folder has which sha256; drop the embeddings of its previous content."""
     index_path = root / _INDEX
     try:
         index = json.loads(index_path.read_text(encoding="utf-8")) if index_path.is_file() else {}
     except (OSError, json.JSONDecodeError):
         index = {}
-    key = str(checkpoint_path.resolve())
+    key = str(source.resolve())
     previous = index.get(key)
     if previous == sha256:
         return

@@ -1,4 +1,4 @@
-"""``dtu eval`` end to end: resolve the dataset and checkpoint, run the suite, return every number."""
+"""``dtu eval`` end to end: resolve the dataset and the model, run the suite, return every number."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from pathlib import Path
 
 import torch
 
+from dtu_audio.data.home import default_data_root
+from dtu_audio.embedders.base import Embedder
 from dtu_audio.errors import DtuError
-from dtu_audio.evaluation.embedding_cache import EmbeddingCache, default_cache_root, file_sha256
+from dtu_audio.evaluation.embedding_cache import EmbeddingCache, default_cache_root
 from dtu_audio.evaluation.runner import AudioLocator, evaluate_suite
 from dtu_audio.evaluation.suites import DATASETS, RECIPES, SuiteName, TestSet, build_suite, custom_recipes
 from dtu_audio.specs import RunSpec
@@ -32,8 +34,12 @@ def prepare_suite(dataset: str, spec: RunSpec, data_root: Path | None = None) ->
     """The test sets of ``dataset`` (a name in :data:`DATASETS` or a manifest file) for ``spec.eval.suite``."""
     root = data_root or spec.data.data_root
     if dataset in DATASETS:
-        if root is None:
-            raise DtuError(f"where is the {dataset} data? pass --data-root DIR (the folder with its test manifest)")
+        root = root or default_data_root(dataset)
+        if not root.is_dir():
+            raise DtuError(
+                f"where is the {dataset} data? {root} does not exist: run dtu data prepare {dataset}, "
+                "or pass --data-root DIR (the folder with its test manifest)"
+            )
         name, recipes = dataset, RECIPES[dataset]
     else:
         manifest = Path(dataset)
@@ -61,56 +67,41 @@ def checkpoint_file(name_or_path: str) -> Path:
     return Path(weight_path(name_or_path))
 
 
-def resolve_device(device: str) -> torch.device:
-    """``auto`` is CUDA when present, else CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise DtuError(f"device {device} asked for, but CUDA is not available; use --device cpu")
-    return torch.device(device)
-
-
-class ModelEmbedder:
-    """A loaded model's batched embedding helpers, with bf16 autocast when the spec's precision asks for it."""
-
-    def __init__(self, model, bf16: bool):
-        self.model, self.bf16 = model, bf16
-
-    def embed_audio(self, paths, batch_size: int = 32) -> torch.Tensor:
-        return self.model.embed_audio(paths, batch_size=batch_size, bf16=self.bf16)
-
-    def embed_text(self, captions, batch_size: int = 256) -> torch.Tensor:
-        return self.model.embed_text(captions, batch_size=batch_size, bf16=self.bf16)
-
-
 def evaluate_checkpoint(
-    checkpoint: str, prepared: PreparedSuite, spec: RunSpec, device: torch.device, cache_root: Path | None = None
+    reference: str, prepared: PreparedSuite, spec: RunSpec, device: torch.device, cache_root: Path | None = None
 ) -> dict:
-    """Every metric of every set of ``prepared`` for one checkpoint; embeddings cached under ``cache_root``."""
-    from dtu_audio import load_model
+    """Every metric of every set of ``prepared`` for one model (any reference ``load_embedder`` takes)."""
+    from dtu_audio.embedders import load_embedder
 
     started = time.perf_counter()
-    path = checkpoint_file(checkpoint)
-    sha256 = file_sha256(path)
-    model = load_model(path, device=device)
-    bf16 = spec.train.precision == "bf16" or (spec.train.precision == "auto" and device.type == "cuda")
-    audio_settings = {**model.audio_spec.model_dump(mode="json"), "bf16": bf16}
-    text_settings = {
-        "text_encoder": model.model_spec.text_encoder,
-        "text_max_length": model.model_spec.text_max_length,
-        "bf16": bf16,
-    }
-    use_cache = spec.eval.embedding_cache
+    embedder = load_embedder(reference, device=device, precision=spec.train.precision)
+    return evaluate_embedder(embedder, prepared, spec, device, cache_root, started=started)
+
+
+def evaluate_embedder(
+    embedder: Embedder,
+    prepared: PreparedSuite,
+    spec: RunSpec,
+    device: torch.device | None = None,
+    cache_root: Path | None = None,
+    started: float | None = None,
+) -> dict:
+    """Every metric of every set of ``prepared`` for a loaded :class:`~dtu_audio.embedders.base.Embedder`.
+
+    Embeddings are cached under ``cache_root`` (default: the user cache) unless the spec turns the cache off;
+    ``device`` is where the metrics are computed (default: the CPU).
+    """
+    started = time.perf_counter() if started is None else started
     cache = EmbeddingCache(
-        sha256,
-        audio_settings,
-        text_settings,
-        root=(cache_root or default_cache_root()) if use_cache else None,
-        checkpoint_path=path,
+        embedder.fingerprint,
+        embedder.audio_settings,
+        embedder.text_settings,
+        root=(cache_root or default_cache_root()) if spec.eval.embedding_cache else None,
+        source=embedder.source,
     )
     loaded = time.perf_counter()
     outcome = evaluate_suite(
-        ModelEmbedder(model, bf16),
+        embedder,
         prepared.test_sets,
         cache,
         prepared.locator,
@@ -121,17 +112,20 @@ def evaluate_checkpoint(
     )
     outcome["timing"] = {"load_model_s": loaded - started, **outcome["timing"]}
     outcome["timing"]["total_s"] = time.perf_counter() - started
+    describe = getattr(embedder, "describe", None)
     return {
-        "checkpoint": {"name": checkpoint, "path": str(path.resolve()), "sha256": sha256},
+        "checkpoint": {
+            "name": embedder.name,
+            "family": embedder.family,
+            "path": str(embedder.source.resolve()) if embedder.source else None,
+            "sha256": embedder.fingerprint,
+        },
         "dataset": prepared.dataset,
         "data_root": str(prepared.data_root),
         "suite": prepared.suite,
-        "device": str(device),
+        "device": str(device or "cpu"),
         "embedding_cache": str(cache.folder) if cache.folder else None,
         **outcome,
         "spec": spec.model_dump(mode="json"),
-        "checkpoint_spec": {
-            "audio": model.audio_spec.model_dump(mode="json"),
-            "model": model.model_spec.model_dump(mode="json"),
-        },
+        "checkpoint_spec": describe() if describe else None,
     }

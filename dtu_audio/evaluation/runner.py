@@ -6,24 +6,19 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
 
 import torch
 
 from dtu_audio import metrics
 from dtu_audio.datasets.manifest import Manifest
+from dtu_audio.datasets.temporal import CONNECTIVES
+from dtu_audio.embedders.base import Embedder
 from dtu_audio.errors import DtuError
-from dtu_audio.evaluation.diagnostics import order_accuracy, recall_changes
+from dtu_audio.evaluation.breakdown import OVERLAP_LABELS, connective_of, overlap_of
+from dtu_audio.evaluation.diagnostics import grounding_control, pair_outcomes, recall_changes
 from dtu_audio.evaluation.embedding_cache import EmbeddingCache
+from dtu_audio.evaluation.statistics import breakdown, summarise
 from dtu_audio.evaluation.suites import TestSet
-
-
-class Embedder(Protocol):
-    """What the evaluation needs from a model (``RetrievalModel`` has both)."""
-
-    def embed_audio(self, paths_or_waveforms, batch_size: int = ...) -> torch.Tensor: ...
-
-    def embed_text(self, captions: list[str], batch_size: int = ...) -> torch.Tensor: ...
 
 
 class AudioLocator:
@@ -43,7 +38,8 @@ class AudioLocator:
         return self._by_name
 
     def _find(self, audio: str, audio_id: str) -> Path | None:
-        candidates = [Path(audio)] + [root / name for root in self.roots for name in (audio_id, Path(audio).name)]
+        names = (audio, audio_id, Path(audio).name)  # a relative manifest path is relative to the data root
+        candidates = [Path(audio)] + [root / name for root in self.roots for name in names]
         found = next((p for p in candidates if p.is_file()), None)
         if found is None:
             index = self._index()
@@ -137,23 +133,26 @@ def _variant_diagnostics(
     bootstrap_samples: int,
     seed: int,
 ) -> dict:
+    """Order accuracy, the shuffled-audio control, the breakdowns by connective and overlap, the recall changes."""
     _check_same_clips(variant, original)
     audio, original_embeds = embedded[original.name]
     _, altered_embeds = embedded[variant.name]
     pairs = zip(original.manifest.captions, variant.manifest.captions, strict=True)
     rows = torch.tensor([i for i, (a, b) in enumerate(pairs) if a != b], dtype=torch.long)
-    accuracy = order_accuracy(
-        audio,
-        original_embeds[rows],
-        altered_embeds[rows],
-        rows // variant.manifest.captions_per_audio,
-        bootstrap_samples=bootstrap_samples,
-        seed=seed,
-    )
+    clips = rows // variant.manifest.captions_per_audio
+    captions, altered = original_embeds[rows], altered_embeds[rows]
+    correct = pair_outcomes(audio, captions, altered, clips)
+    clip_ids = clips.numpy()
+    connectives = [connective_of(original.manifest.captions[i]) for i in rows.tolist()]
+    overlaps = [overlap_of(original.manifest.entries[c]) for c in clip_ids]
     protocols = [p for p in ("five_captions", "one_caption") if p in original_scores]
     return {
         "variant_of": original.name,
         "alteration": variant.alteration,
-        "order_accuracy": accuracy,
+        "order_accuracy": summarise(correct, clip_ids, bootstrap_samples, seed),
+        **grounding_control(audio, captions, altered, clips, correct, bootstrap_samples, seed),
+        "by_connective": breakdown(correct, clip_ids, connectives, CONNECTIVES, bootstrap_samples, seed),
+        "by_overlap": breakdown(correct, clip_ids, overlaps, OVERLAP_LABELS, bootstrap_samples, seed),
+        "pair_outcomes": {"clips": clip_ids.tolist(), "correct": correct.astype(int).tolist()},
         "changes": {p: recall_changes(original_scores[p], variant_scores[p]) for p in protocols},
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 import platformdirs
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from dtu_audio.data.home import default_data_root
 from dtu_audio.datasets.audio_scan import DecodedWaveforms, scan_audio
 from dtu_audio.datasets.manifest import Manifest, read_manifest
 from dtu_audio.datasets.splits import DATASETS, POS_NEG_FILE, split_file_name
@@ -35,8 +36,8 @@ class Split:
 
 
 def data_root(spec: RunSpec) -> Path:
-    """The dataset folder: ``data.data_root``, else ``data/<dataset>`` in the working directory."""
-    return spec.data.data_root or Path("data") / spec.data.dataset
+    """The dataset folder: ``data.data_root``, else :func:`~dtu_audio.data.home.default_data_root`."""
+    return spec.data.data_root or default_data_root(spec.data.dataset)
 
 
 def _find_manifest(spec: RunSpec, split: str) -> Path:
@@ -54,7 +55,8 @@ def _find_manifest(spec: RunSpec, split: str) -> Path:
     if found is None:
         raise DtuError(
             f"dataset {spec.data.dataset!r} not found: expected {' or '.join(str(c) for c in candidates)} "
-            f"with audio in {root}/audio; pass --data-root DIR or set data.{split}_manifest"
+            f"with audio in {root}/audio; run dtu data prepare {spec.data.dataset}, pass --data-root DIR "
+            f"or set data.{split}_manifest"
         )
     return found
 
@@ -68,10 +70,15 @@ def waveform_cache_dir(spec: RunSpec) -> Path:
     return base / "waveforms"
 
 
-def _audio_paths(manifest: Manifest, audio_root: Path) -> list[Path | None]:
+def _audio_paths(manifest: Manifest, manifest_dir: Path, audio_root: Path) -> list[Path | None]:
     paths = []
     for entry in manifest.entries:
-        candidates = [Path(entry.audio), audio_root / entry.id, audio_root / Path(entry.audio).name]
+        candidates = [
+            Path(entry.audio),
+            manifest_dir / entry.audio,
+            audio_root / entry.id,
+            audio_root / Path(entry.audio).name,
+        ]
         paths.append(next((p for p in candidates if p.is_file()), None))
     return paths
 
@@ -83,7 +90,7 @@ def load_split(spec: RunSpec, split: str, show_progress: bool = True) -> Split:
     if len(manifest) == 0:
         raise DtuError(f"the {split} manifest of {spec.data.dataset!r} has no rows")
     audio_root = Path(spec.data.audio_root) if spec.data.audio_root else data_root(spec) / "audio"
-    paths = _audio_paths(manifest, audio_root)
+    paths = _audio_paths(manifest, manifest_path.parent, audio_root)
     verb = "decoding" if spec.data.waveform_cache else "checking"
     with Progress(
         TextColumn(f"{verb} {split} audio"),

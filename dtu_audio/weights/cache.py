@@ -11,15 +11,15 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 from platformdirs import user_data_dir
 
+from dtu_audio.download import file_digest, hold_lock
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import write_json
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
-_HASH_BLOCK = 1 << 20
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
@@ -46,11 +46,7 @@ class CachedEntry:
 
 def sha256_file(path: Path) -> str:
     """The hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(_HASH_BLOCK), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path, "sha256")
 
 
 def sha256_folder(folder: Path) -> tuple[int, str]:
@@ -116,18 +112,8 @@ class WeightCache:
         ``on_wait(name)`` is called once when another process holds it and this one has to wait.
         """
         self.ensure_root()
-        (self.root / ".locks").mkdir(exist_ok=True)
-        lock = FileLock(self.root / ".locks" / f"{self._slug(name)}.lock")
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            if on_wait is not None:
-                on_wait(name)
-            lock.acquire()
-        try:
+        with hold_lock(self.root / ".locks" / f"{self._slug(name)}.lock", name, on_wait):
             yield
-        finally:
-            lock.release()
 
     def read_manifest(self) -> dict[str, CachedEntry]:
         """Every entry the manifest records (an empty dict when there is no manifest yet)."""

@@ -2,44 +2,31 @@
 
 from __future__ import annotations
 
-import errno
-import hashlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import gdown
 import requests
 
+from dtu_audio.download import Progress, download_problem, download_resumable
 from dtu_audio.errors import DtuError
-from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso, sha256_file
+from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso
 from dtu_audio.weights.checkpoint_check import check_checkpoint
 from dtu_audio.weights.registry import WeightEntry, recovery_hint
 
 # Extra attempts after a dropped connection; each one resumes with an HTTP Range request.
 RETRIES = 3
-# Seconds to wait for the server to connect, then between bytes.
-TIMEOUT = (15.0, 60.0)
-
-Progress = Callable[[int, int | None], None]
 
 
 def _drive_error(entry: WeightEntry, err: Exception) -> DtuError:
     what = f"{entry.name} ({entry.filename})" if entry.filename else entry.name
-    detail = " ".join(str(err).split())[:300]
-    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
-        problem = f"the disk is full ({err.filename or 'the weight cache'}); free some space or pass --cache-dir"
-    elif isinstance(err, gdown.exceptions.FileURLRetrievalError):
+    if isinstance(err, gdown.exceptions.FileURLRetrievalError):
         detail = " ".join(str(err.__context__ or err).split())  # gdown's own reason, without its advice
         problem = (
             f"Google Drive answered with a page instead of the file (download quota exceeded or no access: {detail})"
         )
-    elif isinstance(err, requests.HTTPError):
-        problem = f"Google Drive answered HTTP {err.response.status_code}"
-    elif isinstance(err, requests.ConnectionError) or isinstance(err.__cause__, requests.ConnectionError):
-        problem = f"cannot reach Google Drive; check the network connection ({detail})"
     else:
-        problem = f"the download failed ({detail}); run the same command again to resume it"
+        problem = download_problem(err, "Google Drive", "the weight cache", "free some space or pass --cache-dir")
     return DtuError(f"could not download {what}: {problem}; or {recovery_hint(entry)}")
 
 
@@ -51,23 +38,7 @@ def download_drive_file(entry: WeightEntry, cache: WeightCache, progress: Progre
     """
     staging = cache.partial_dir(entry.name) / entry.filename
     try:
-        staging.parent.mkdir(parents=True, exist_ok=True)
-        if staging.is_file():  # complete, left unverified by a run that stopped
-            digest = sha256_file(staging)
-        else:
-            hasher = hashlib.sha256()
-            gdown.download(
-                id=entry.drive_id,
-                output=str(staging),
-                quiet=True,
-                resume=True,
-                retries=RETRIES,
-                timeout=TIMEOUT,
-                progress=progress,
-                hasher=hasher,
-                use_cookies=False,
-            )
-            digest = hasher.hexdigest()
+        digest = download_resumable(staging, "sha256", progress, drive_id=entry.drive_id, retries=RETRIES)
     except (gdown.exceptions.DownloadError, requests.RequestException, OSError) as err:
         raise _drive_error(entry, err) from err
     return _publish(entry, cache, staging, digest)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from dtu_audio.download import offline_requested
 from dtu_audio.errors import DtuError
 from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso, sha256_file
 from dtu_audio.weights.checkpoint_check import check_checkpoint
@@ -23,11 +24,6 @@ from dtu_audio.weights.registry import (
 )
 
 ProgressFactory = Callable[[WeightEntry], Progress | None]
-
-
-def offline_requested(offline: bool = False) -> bool:
-    """True when ``offline`` is set or the environment says ``HF_HUB_OFFLINE=1``."""
-    return offline or os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _resolve(name: str, cache: WeightCache) -> WeightEntry:
@@ -56,7 +52,8 @@ def _fetch_one(
         if offline:
             raise DtuError(
                 f"{entry.name} is not in the weight cache {cache.root} and offline mode forbids downloading "
-                f"(--offline or HF_HUB_OFFLINE=1); run dtu fetch-weights {entry.name} online, or {recovery_hint(entry)}"
+                f"(--offline, DTU_OFFLINE=1 or HF_HUB_OFFLINE=1); run dtu fetch-weights {entry.name} online, "
+                f"or {recovery_hint(entry)}"
             )
         if entry.source == "hf":
             download_hub_folder(entry, cache)

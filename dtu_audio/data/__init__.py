@@ -1,0 +1,1 @@
+"""`dtu data`: datasets fetched, verified and laid out under the data home."""
