@@ -27,7 +27,8 @@ from dtu_audio import metrics
 from dtu_audio.datasets.manifest import AudioEntry, Manifest, write_manifest
 from dtu_audio.embedders import load_embedder
 from dtu_audio.encoders.word_text_encoder import write_word_text_encoder
-from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite
+from dtu_audio.evaluation.pipeline import evaluate_checkpoint
+from dtu_audio.evaluation.prepare import prepare_suite
 from dtu_audio.specs import load_spec
 
 SHARED = Path(os.environ.get("DTU_SHARED", Path(__file__).resolve().parents[2] / "shared"))

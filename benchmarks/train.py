@@ -29,10 +29,12 @@ from dtu_audio.datasets.temporal_pairs import pos_neg_from_toolkit
 from dtu_audio.datasets.training import CaptionDataset, GlobalBatchSampler, collate_captions
 from dtu_audio.datasets.waveform_cache import build_waveform_cache
 from dtu_audio.encoders import RetrievalModel
+from dtu_audio.losses import RetrievalLoss
+from dtu_audio.resolve import resolve_device
 from dtu_audio.specs import AudioSpec, RunSpec, load_spec
-from dtu_audio.training.distributed import autocast_factory, pick_device
+from dtu_audio.training.distributed import autocast_factory
 from dtu_audio.training.schedule import build_optimizer
-from dtu_audio.training.step import batch_waveforms, step_losses, training_forward
+from dtu_audio.training.step import batch_loss, batch_waveforms, training_forward
 
 CAPTIONS = [
     "a dog barks followed by a car passing by",
@@ -82,7 +84,7 @@ def pipeline_rate(data: CaptionDataset, batch: int, workers: int, epochs: int = 
 def training_rate(
     spec: RunSpec, model: RetrievalModel, data: CaptionDataset, batch: int, steps: int
 ) -> tuple[float, float]:
-    device = pick_device("auto")
+    device = resolve_device("auto")
     model = model.to(device).train()
     forward = training_forward(model, device)
     optimizer = build_optimizer(model.parameters(), spec.optim)
@@ -95,7 +97,7 @@ def training_rate(
         started = time.perf_counter()
         with autocast():
             out = forward(batch_waveforms(b, device), b.captions, b.extras)
-        losses = step_losses(out, b, 10.0, 0.2, True)
+        losses = batch_loss(RetrievalLoss(10.0, 0.2, regularise=True), out, b)
         optimizer.zero_grad(set_to_none=True)
         losses.total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 2.0)
@@ -132,7 +134,7 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=64, help="Generated 10 s clips for the data pipeline.")
     parser.add_argument("--full-batch", type=int, default=8, help="Batch size of the full model.")
     args = parser.parse_args()
-    device = pick_device("auto")
+    device = resolve_device("auto")
     print(f"device: {device}{' (' + torch.cuda.get_device_name(device) + ')' if device.type == 'cuda' else ''}, "
           f"torch threads: {torch.get_num_threads()}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:

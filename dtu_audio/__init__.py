@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["RetrievalModel", "__version__", "load_embedder", "load_model"]
+__all__ = ["Index", "RetrievalModel", "__version__", "load_embedder", "load_model"]
 
 
 def __getattr__(name: str):
@@ -15,4 +15,8 @@ def __getattr__(name: str):
         from dtu_audio import embedders
 
         return getattr(embedders, name)
+    if name == "Index":
+        from dtu_audio.search import Index
+
+        return Index
     raise AttributeError(f"module 'dtu_audio' has no attribute {name!r}")

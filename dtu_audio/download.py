@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import gdown
-import requests
 from filelock import FileLock, Timeout
+
+from dtu_audio.errors import brief
 
 #: Extra attempts after a dropped connection; each one resumes with an HTTP Range request.
 RETRIES = 3
@@ -78,6 +78,8 @@ def download_resumable(
     A ``staging.part`` left by an interrupted call is resumed; a complete ``staging`` left
     unverified by a run that stopped is only hashed. Errors are those of gdown, requests and the OS.
     """
+    import gdown  # here, not at the top: ``dtu --help`` does not need it
+
     staging.parent.mkdir(parents=True, exist_ok=True)
     if staging.is_file():
         return file_digest(staging, algorithm)
@@ -100,7 +102,9 @@ def download_resumable(
 def download_problem(err: Exception, server: str, where: str, fix: str) -> str:
     """What stopped a download, in words: a full disk (in ``where``; then ``fix``), an HTTP status from
     ``server``, no connection to it, or anything else, which the next run resumes from."""
-    detail = " ".join(str(err).split())[:300]
+    import requests
+
+    detail = brief(err)
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:
         return f"the disk is full ({err.filename or where}); {fix}"
     if isinstance(err, requests.HTTPError):

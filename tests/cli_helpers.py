@@ -11,9 +11,29 @@ from pathlib import Path
 from conftest import REPO_ROOT
 from dtu_audio.cli.main import main
 
+#: Every command and command group of ``dtu`` (``[]`` is ``dtu`` itself), for tests that go through them all.
+COMMANDS = [
+    [],
+    ["train"],
+    ["eval"],
+    ["fetch-weights"],
+    ["quickstart"],
+    ["rearrange-splits"],
+    ["spec"],
+    ["spec", "show"],
+    ["spec", "presets"],
+    ["spec", "reference"],
+    ["syncaps"],
+    ["syncaps", "generate"],
+    ["syncaps", "synth-sources"],
+    ["data"],
+    ["data", "prepare"],
+    ["data", "list"],
+]
 
-def run_dtu(monkeypatch, capsys, *args, columns: int = 250) -> tuple[int, str, str]:
-    """Run ``dtu`` in this process (``columns`` wide); return its exit code, stdout and stderr."""
+
+def run_dtu(monkeypatch, capsys, *args, columns: int = 80) -> tuple[int, str, str]:
+    """Run ``dtu`` in this process, ``columns`` wide (80: a log or a pipe); return its exit code, stdout and stderr."""
     monkeypatch.setattr(sys, "argv", ["dtu", *map(str, args)])
     monkeypatch.setenv("COLUMNS", str(columns))
     code = 0

@@ -11,13 +11,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("DTU_SHARED", REPO_ROOT.parent / "shared"))
+PARITY = REPO_ROOT / "tests" / "fixtures" / "parity"
+_NO_SHARED = f"shared reference material not found at {SHARED}: set DTU_SHARED=PATH (see the README)"
 
 
 @pytest.fixture(scope="session")
 def shared() -> Path:
-    """The project's shared reference material (parity fixtures and dataset metadata)."""
+    """The project's shared reference material (dataset metadata); a test that needs it is skipped without it."""
     if not SHARED.is_dir():
-        pytest.skip(f"shared reference material not found at {SHARED} (set DTU_SHARED)")
+        pytest.skip(_NO_SHARED)
     return SHARED
 
 
@@ -27,8 +29,20 @@ def reference_data(shared: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def parity(shared: Path) -> Path:
-    return shared / "parity"
+def parity() -> Path:
+    """The parity fixtures, committed (a copy of the shared ``parity`` folder; tests/fixtures/parity/README.md)."""
+    return PARITY
+
+
+def pytest_report_header(config) -> str:
+    return f"shared reference material: {SHARED}" if SHARED.is_dir() else _NO_SHARED
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say how many tests the missing shared material skipped, so that a short run does not hide it."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if _NO_SHARED in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} skipped: {_NO_SHARED}", yellow=True)
 
 
 @pytest.fixture(autouse=True)

@@ -34,3 +34,10 @@ def test_crop_or_pad():
     assert len(cropped) == 4 and cropped[1] - cropped[0] == 1
     assert crop_or_pad(wave, 12).shape == (10,)
     assert crop_or_pad(wave, 12, pad=True).tolist()[-2:] == [0, 0]
+
+
+@pytest.mark.parametrize("claimed_rate", [8, 1])
+def test_a_header_claiming_an_absurd_rate_is_refused(tmp_path, claimed_rate):
+    sf.write(tmp_path / "odd.wav", np.zeros(32000, dtype=np.float32), claimed_rate, subtype="PCM_16")
+    with pytest.raises(DtuError, match=rf"odd.wav claims a sample rate of {claimed_rate} Hz \(below 1000 Hz"):
+        load_audio(tmp_path / "odd.wav", 32000)

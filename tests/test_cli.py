@@ -27,7 +27,8 @@ def test_spec_error_is_one_line_without_traceback(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: invalid spec preset clotho: train.precision")
+    assert len(lines) == 1 and lines[0].startswith("error: invalid value: train.precision")
+    assert lines[0].endswith("(given on the command line as train.precision=fp16)")
 
 
 def test_spec_show_writes_resolved_spec(tmp_path):

@@ -20,6 +20,7 @@ from dtu_audio.datasets import splits
 from dtu_audio.datasets.manifest import read_manifest
 from dtu_audio.encoders.text import KNOWN_TEXT_ENCODERS
 from dtu_audio.errors import DtuError
+from dtu_audio.resolve import weights_dir
 from dtu_audio.weights.cache import CachedEntry, WeightCache
 
 PAPER_FILES = [
@@ -78,7 +79,7 @@ def test_prepare_then_train_and_eval_find_clotho_with_no_data_flags(net, tmp_pat
     code, out, err = run_dtu(monkeypatch, capsys, "data", "prepare", "clotho")
     assert code == 0, err
     folder = home.data_home() / "clotho"
-    assert folder == home.cache_root() / "data" / "clotho"
+    assert folder == weights_dir() / "data" / "clotho"
     assert f"clotho: prepared in {folder} (train 8, val 4, test 4 clips)" in out
     for name in PAPER_FILES:
         assert (folder / name).is_file(), name

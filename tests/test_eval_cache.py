@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from dtu_audio.evaluation.embedding_cache import EmbeddingCache, default_cache_root, file_sha256
+from dtu_audio.evaluation.embedding_cache import EmbeddingCache, file_sha256
 
 AUDIO_SETTINGS = {"sample_rate": 32000, "max_clip_seconds": 10.0}
 TEXT_SETTINGS = {"text_max_length": 30}
@@ -110,8 +110,3 @@ def test_damaged_cache_file_is_rebuilt(tmp_path):
     embedder = CountingEmbedder()
     _cache(root).audio(paths, embedder.audio)
     assert len(embedder.audio_calls) == 3
-
-
-def test_cache_root_follows_dtu_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("DTU_HOME", str(tmp_path))
-    assert default_cache_root() == tmp_path / "embeddings"

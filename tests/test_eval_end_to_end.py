@@ -63,6 +63,7 @@ def test_eval_writes_results_and_reuses_cached_embeddings(tmp_path, data, monkey
     for title in ("retrieval", "order", "recall on variants", "order accuracy by connective"):
         assert f"on syncaps: {title}" in stdout or title in stdout
     assert "test_replaced" in stdout and "shuffled" in stdout and "grounded" in stdout
+    assert "n/a" in stdout  # the text-only column: no training captions here
     assert "audio embedded 4, reused 8" in stdout
 
     result = json.loads((out / "results.json").read_text())
@@ -73,6 +74,8 @@ def test_eval_writes_results_and_reuses_cached_embeddings(tmp_path, data, monkey
     assert scores["t2a"]["R10"] == 100.0
     reverse = result["sets"]["test_reverse"]
     assert reverse["order_accuracy"]["pairs"] == 3
+    assert reverse["text_baseline"]["accuracy"] is None  # no training split next to the test set
+    assert "no training captions" in reverse["text_baseline"]["reason"]
     assert list(reverse["by_connective"]) == ["followed by", "then", "before"]
     assert reverse["by_overlap"] == {}  # these clip names do not say
     assert reverse["pair_outcomes"]["clips"] == [0, 1, 2]
@@ -128,7 +131,8 @@ def test_missing_audio_is_one_line_error(tmp_path, data, monkeypatch, capsys):
     )
     assert code == 2
     lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "1 of 4 audio files not found" in lines[0] and "clip1.wav" in lines[0]
+    assert lines[0].startswith("evaluating ") and len(lines) == 2  # the progress line a log gets, then the error
+    assert lines[1].startswith("error: ") and "1 of 4 audio files not found" in lines[1] and "clip1.wav" in lines[1]
 
 
 def test_missing_data_and_checkpoint_are_one_line_errors(tmp_path, data, monkeypatch, capsys):
@@ -146,6 +150,10 @@ def test_missing_data_and_checkpoint_are_one_line_errors(tmp_path, data, monkeyp
 def test_own_manifest_gets_its_temporal_variants_derived(tmp_path, data, monkeypatch, capsys):
     checkpoint = _checkpoint(tmp_path, "model.pt", seed=0)
     out = tmp_path / "out"
+    train = ["a bird sings then a dog barks", "a horn honks followed by a man speaking", "a bell rings before rain"]
+    write_manifest(
+        Manifest(1, tuple(AudioEntry(f"t{i}.wav", "x", (c,)) for i, c in enumerate(train))), data / "train.json"
+    )
     code, _, stderr = run_dtu(
         monkeypatch, capsys, "eval", "--ckpt", checkpoint, "--dataset", data / "test.json", "--out", out
     )
@@ -157,6 +165,35 @@ def test_own_manifest_gets_its_temporal_variants_derived(tmp_path, data, monkeyp
         "future_past": 3,
         "future_past_reverse": 3,
         "future_past_replace": 3,
+        "future_past_matched": 3,
+        "future_past_matched_replace": 3,
     }
     assert result["sets"]["future_past_reverse"]["source"] == "reverse of future_past"
+    baseline = result["sets"]["future_past_reverse"]["text_baseline"]
+    assert baseline["training_pairs"] == 3 and baseline["pairs"] == 3 and 0 <= baseline["accuracy"] <= 100
+    assert baseline["trained_on"].endswith("train.json")
+    assert result["sets"]["future_past_matched_replace"]["variant_of"] == "future_past_matched"
     assert result["sets"]["future_past_reverse"]["order_accuracy"]["pairs"] == 3
+
+
+def test_eval_of_an_imported_fine_tuned_checkpoint_uses_the_eval_section(tmp_path, data, monkeypatch, capsys):
+    import yaml
+
+    from dtu_audio.weights import import_file, weight_path
+
+    import_file("dtu-finetuned/clotho_lambda10", _checkpoint(tmp_path, "clotho_lambda10.pt", seed=0))
+    code, _, stderr = run_dtu(
+        monkeypatch,
+        capsys,
+        *("eval", "--ckpt", "dtu-finetuned/clotho_lambda10", "--dataset", "syncaps", "--data-root", data),
+        *("--device", "cpu", "--set", f"eval.output_dir={tmp_path / 'evals'}"),
+        *("--set", f"train.output_dir={tmp_path / 'train-runs'}", "--set", "train.device=cuda:7"),
+    )
+    assert code == 0, stderr
+    (folder,) = (tmp_path / "evals").iterdir()
+    result = json.loads((folder / "results.json").read_text())
+    assert result["checkpoint"]["path"] == str(weight_path("dtu-finetuned/clotho_lambda10").resolve())
+    assert result["device"] == "cpu"
+    saved = yaml.safe_load((folder / "spec.yaml").read_text())
+    assert saved["eval"]["device"] == "cpu" and saved["eval"]["seed"] == 0
+    assert not (tmp_path / "train-runs").exists()

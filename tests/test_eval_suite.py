@@ -8,7 +8,8 @@ import torch
 from dtu_audio.datasets.manifest import AudioEntry, Manifest, write_manifest
 from dtu_audio.errors import DtuError
 from dtu_audio.evaluation.embedding_cache import EmbeddingCache
-from dtu_audio.evaluation.runner import AudioLocator, evaluate_suite
+from dtu_audio.evaluation.prepare import AudioLocator
+from dtu_audio.evaluation.runner import evaluate_suite
 from dtu_audio.evaluation.suites import RECIPES, build_suite
 
 ORIGINAL = ["a dog barks followed by a cat meows", "rain falls then a door closes", "a bell rings", "wind blows"]
@@ -125,8 +126,14 @@ def test_missing_base_set_is_a_clear_error(tmp_path):
 
 def test_audiocaps_temporal_suite_reads_the_papers_files(reference_data):
     sets = build_suite(RECIPES["audiocaps"], reference_data / "audiocaps", "temporal")
-    assert [s.name for s in sets] == ["future_past", "future_past_reverse", "future_past_replace"]
-    assert [len(s.manifest) for s in sets] == [592, 592, 592]
+    assert [s.name for s in sets] == [
+        "future_past",
+        "future_past_reverse",
+        "future_past_replace",
+        "future_past_matched",
+        "future_past_matched_replace",
+    ]
+    assert [len(s.manifest) for s in sets] == [592] * 5
     assert sets[1].variant_of == "future_past" and sets[1].alteration == "reverse"
     assert sets[2].source.endswith("test_audioset_5_future_past_replace.json")
     standard = build_suite(RECIPES["audiocaps"], reference_data / "audiocaps", "standard")
@@ -142,12 +149,16 @@ def test_missing_sets_are_derived_with_the_temporal_toolkit(tmp_path, reference_
         "future_past",
         "future_past_reverse",
         "future_past_replace",
+        "future_past_matched",
+        "future_past_matched_replace",
         "rearranged",
         "rearranged_future_past",
         "rearranged_future_past_reverse",
         "rearranged_future_past_replace",
     ]
     assert derived["future_past_reverse"].source == "reverse of future_past"
+    assert derived["future_past_matched_replace"].variant_of == "future_past_matched"
+    assert derived["future_past_matched_replace"].alteration == "replace_matched"
     for published in build_suite(RECIPES["audiocaps"], papers, "temporal"):
         ours = derived[published.name].manifest
         assert [e.id for e in ours.entries] == [e.id for e in published.manifest.entries]
@@ -156,3 +167,11 @@ def test_missing_sets_are_derived_with_the_temporal_toolkit(tmp_path, reference_
         == build_suite(RECIPES["audiocaps"], papers, "temporal")[0].manifest.captions
     )
     assert derived["rearranged"].manifest.captions != derived["test"].manifest.captions
+
+
+def test_a_clip_repeated_in_a_test_set_is_refused(tmp_path):
+    _write_syncaps(tmp_path)
+    test = Manifest(1, tuple(AudioEntry(id=f"clip{i}.wav", audio="x", captions=(c,)) for i, c in enumerate(ORIGINAL)))
+    write_manifest(test.subset([0, 1, 2, 3, 1]), tmp_path / "test.json")
+    with pytest.raises(DtuError, match=r"test set test \(.*test.json\) lists clip1.wav 2 times \(1 clips repeated\)"):
+        _run(tmp_path)

@@ -1,4 +1,4 @@
-"""The losses equal the original code's numbers in ../shared/parity."""
+"""The losses equal the original code's numbers in tests/fixtures/parity."""
 
 from __future__ import annotations
 

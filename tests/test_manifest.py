@@ -58,6 +58,7 @@ def test_with_captions_and_subset_keep_the_layout():
         ({"num_captions_per_audio": 1, "data": [{"caption": "x"}]}, "row 0 has no 'id'"),
         ({"num_captions_per_audio": 5, "data": [{"id": "a", "caption_1": "x"}]}, "lacks caption_2"),
         ({"num_captions_per_audio": 1, "data": [{"id": "a", "caption": "x", "duration": "long"}]}, "non-numeric"),
+        ({"num_captions_per_audio": 1, "data": [{"id": "a", "audio": ["a"], "caption": "x"}]}, "'audio' that is not"),
     ],
 )
 def test_invalid_manifests_say_what_is_wrong(obj, message):
@@ -134,3 +135,18 @@ def test_bad_caption_csvs(tmp_path):
     (tmp_path / "latin1.csv").write_bytes("file_name,caption_1\na,caf\xe9\n".encode("latin-1"))
     with pytest.raises(DtuError, match="cannot be read"):
         manifest_from_csv(tmp_path / "latin1.csv")
+
+
+def test_csv_rows_with_missing_cells_are_refused(tmp_path):
+    five = ["file_name", *(f"caption_{k}" for k in range(1, 6))]
+    short = write_csv(tmp_path / "short.csv", five, [["a.wav", "one", "two", "three", "four", "five"], ["b.wav", "x"]])
+    with pytest.raises(DtuError, match=r"short.csv: row 2 has no caption_2, caption_3, caption_4, caption_5; fill"):
+        manifest_from_csv(short)
+    blank = write_csv(
+        tmp_path / "blank.csv", ["audiocap_id", "youtube_id", "start_time", "caption"], [["1", "", "0", " "]]
+    )
+    with pytest.raises(DtuError, match=r"blank.csv: row 1 has no youtube_id, caption"):
+        manifest_from_csv(blank)
+    extra = write_csv(tmp_path / "extra.csv", ["file_name", "caption_1"], [["a.wav", "one", "surplus"]])
+    with pytest.raises(DtuError, match=r"extra.csv: row 1 has more cells than the header"):
+        manifest_from_csv(extra)

@@ -65,6 +65,21 @@ def test_collapsed_model_gets_worst_ranks():
     assert metrics.audio_to_text(audio, captions, 2)["R1"] == 0.0
 
 
+@pytest.mark.parametrize("block_elements", [None, 1])
+def test_nan_embeddings_are_never_hits(block_elements):
+    nan_model = metrics.retrieval_metrics(torch.full((3, 4), torch.nan), torch.full((6, 4), torch.nan), 2, "cpu")
+    assert nan_model == metrics.retrieval_metrics(torch.ones(3, 4), torch.ones(6, 4), 2, "cpu"), "as collapsed"
+    assert nan_model["t2a"]["R1"] == nan_model["a2t"]["R1"] == 0.0
+    audio = torch.eye(3, 4)
+    audio[1] = torch.nan
+    captions = audio.repeat_interleave(2, dim=0)
+    t2a = metrics.text_to_audio_ranks(audio, captions, 2, block_elements=block_elements)
+    assert t2a.tolist() == [1, 1, 3, 3, 1, 1]
+    assert metrics.audio_to_text_ranks(audio, captions, 2, block_elements=block_elements).best.tolist() == [1, 5, 1]
+    both = metrics.retrieval_metrics(audio, captions, 2, "cpu", block_elements)
+    assert both["t2a"]["R1"] == pytest.approx(200 / 3) and both["a2t"]["R1"] == pytest.approx(200 / 3)
+
+
 def test_tied_captions_put_other_audios_captions_first_and_own_in_order():
     audio = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     captions = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])

@@ -153,7 +153,7 @@ def test_known_text_encoders_have_the_originals_widths(name, width):
 
 
 def test_tiny_preset_builds_with_bert_tiny():
-    spec = load_spec("tiny")
+    spec = load_spec("tiny", {"model.text_encoder": "bert-tiny"})
     model = dtu_audio.RetrievalModel.from_spec(spec.model, spec.audio)
     assert model.text_encoder.width == 128
     assert model.encode_tokens(torch.tensor([[101, 2000, 102]]), torch.ones(1, 3, dtype=torch.long)).shape == (1, 32)
@@ -175,7 +175,7 @@ def test_load_pretrained_reads_the_folders_weights(tmp_path):
 
 
 def test_known_encoder_without_cached_tokenizer_fails_cleanly():
-    spec = load_spec("tiny")
+    spec = load_spec("tiny", {"model.text_encoder": "bert-tiny"})
     model = dtu_audio.RetrievalModel.from_spec(spec.model, spec.audio)
     with pytest.raises(DtuError, match="bert-tiny"):
         model.encode_text(["a dog barks"])

@@ -7,7 +7,7 @@ import re
 import subprocess
 
 import pytest
-from cli_helpers import dtu_process, write_csv
+from cli_helpers import dtu_process, run_dtu, write_csv
 
 from dtu_audio.datasets.temporal import CONNECTIVES
 
@@ -35,7 +35,7 @@ def test_help_lists_the_command_with_one_line():
     top = dtu_process("--help")
     assert top.returncode == 0
     line = next(line for line in top.stdout.splitlines() if "rearrange-splits" in line)
-    assert "Write rebalanced and temporal" in line
+    assert "Write the paper's rebalanced and temporal split files." in line
     help_ = dtu_process("rearrange-splits", "--help")
     assert help_.returncode == 0
     for option in ("--train", "--val", "--test", "--from", "--out", "--seed", "--force"):
@@ -46,10 +46,12 @@ def test_audiocaps_val_and_test_give_the_papers_files_and_balanced_counts(refere
     audiocaps = reference_data / "audiocaps"
     result = dtu_process(
         "rearrange-splits", "--val", audiocaps / "val_audioset_5_orig.json", "--test", audiocaps / "test_full.json",
-        "--out", tmp_path / "out",
+        "--out", tmp_path / "out", env={"COLUMNS": "80"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "preceded by" in result.stdout and "wrote 11 files" in result.stdout
+    assert "wrote 11 files" in result.stdout and max(map(len, result.stdout.splitlines())) <= 80
+    assert "│ followed by │  220 -> 102 │ 1208 -> 388 │" in result.stdout
+    assert "│ max/min     │ inf -> 1.15 │ inf -> 1.00 │" in result.stdout
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == sorted(
         [
@@ -126,7 +128,7 @@ def test_folder_input_and_audiocaps_own_csv_layout(small_val_csv, tmp_path):
     assert train["num_captions_per_audio"] == 1 and train["data"][0]["id"] == "Yabc.wav"
     pos_neg = json.loads((tmp_path / "out" / "audio_id_to_pos_neg_eg.json").read_text())
     assert set(pos_neg) == {"Yabc.wav", "Ya.wav", "Yb.wav", "Yc.wav"}
-    assert pos_neg["Yabc.wav"]["negative"][0] == "A cat meows followed by a dog barks"
+    assert pos_neg["Yabc.wav"]["negative"][0] == "A cat meows followed by a dog barking"
 
 
 def test_clotho_manifest_input(reference_data, tmp_path):
@@ -164,3 +166,32 @@ def test_bad_inputs_are_one_line_errors(small_val_csv, tmp_path):
     )
     _assert_one_line_error(dtu_process("rearrange-splits", "--val", small_val_csv, "--out", small_val_csv), "is a file")
     assert not out.exists()
+
+
+def test_rearrange_splits_and_eval_give_the_same_rearranged_test_set_by_default(tmp_path):
+    from dtu_audio.datasets.manifest import read_manifest
+    from dtu_audio.evaluation.prepare import prepare_suite
+    from dtu_audio.specs import load_spec
+
+    events = ["a dog barks", "a car passes", "rain falls", "a bell rings", "a man speaks", "birds sing"]
+    rows = [
+        [f"Y{i}.wav", *(f"{events[(i + k) % 6]} {word} {events[(i + k + 1) % 6]}" for k in range(5))]
+        for i, word in enumerate(["followed by", "then", "before", "after", "and then"] * 6)
+    ]
+    data = tmp_path / "data"
+    data.mkdir()
+    write_csv(data / "test.csv", ["file_name", *(f"caption_{k}" for k in range(1, 6))], rows)
+    assert dtu_process("rearrange-splits", "--test", data / "test.csv", "--out", tmp_path / "out").returncode == 0
+    written = read_manifest(tmp_path / "out" / "test_audioset_5_rearranged.json").captions
+    prepared = prepare_suite("audiocaps", load_spec("audiocaps"), data)
+    derived = next(s for s in prepared.test_sets if s.name == "rearranged").manifest.captions
+    assert derived == written
+    other_seed = prepare_suite("audiocaps", load_spec("audiocaps", ["eval.seed=20"]), data)
+    assert next(s for s in other_seed.test_sets if s.name == "rearranged").manifest.captions != written
+
+
+def test_detectability_table_is_printed_on_request(small_val_csv, tmp_path, monkeypatch, capsys):
+    args = ("rearrange-splits", "--val", small_val_csv, "--out", tmp_path / "out", "--detectability")
+    code, stdout, stderr = run_dtu(monkeypatch, capsys, *args)
+    assert code == 0, stderr
+    assert "Text-only detectability" in stdout and "replace_matched" in stdout

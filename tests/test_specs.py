@@ -71,3 +71,51 @@ def test_saved_spec_loads_back_identically(tmp_path: Path):
 
 def test_preset_names():
     assert {"audiocaps", "clotho", "syncaps"} <= set(preset_names())
+
+
+@pytest.mark.parametrize("field", ["optim.grad_clip_norm", "data.audio_root", "train.run_name", "data.test_manifest"])
+def test_null_overrides_switch_nullable_fields_off(tmp_path: Path, field):
+    section, name = field.split(".")
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text(
+        f"{section}:\n  {name}: somewhere\n" if section != "optim" else "optim:\n  grad_clip_norm: 1.0\n"
+    )
+    assert getattr(getattr(load_spec(spec_file), section), name) is not None
+    assert getattr(getattr(load_spec(spec_file, [f"{field}=null"]), section), name) is None
+    assert getattr(getattr(load_spec(spec_file, {field: None}), section), name) is None
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "nan", "inf"])
+def test_spec_numbers_must_be_finite(value):
+    with pytest.raises(DtuError, match=r"optim\.lr: Input should be a finite number"):
+        load_spec("audiocaps", [f"optim.lr={value}"])
+    with pytest.raises(DtuError, match=r"optim\.betas\.1: Input should be a finite number"):
+        load_spec("audiocaps", [f"optim.betas=[0.9, {value}]"])
+
+
+def test_a_bad_override_is_blamed_on_the_override_not_the_preset():
+    with pytest.raises(DtuError) as caught:
+        load_spec("clotho", ["train.precision=fp16"])
+    message = str(caught.value)
+    assert "preset" not in message
+    assert "train.precision" in message and "given on the command line as train.precision=fp16" in message
+    with pytest.raises(
+        DtuError, match=r"invalid spec preset audiocaps: audio: f_max .* \(with audio\.f_max=20000 from"
+    ):
+        load_spec("audiocaps", ["audio.f_max=20000"])
+
+
+def test_unparseable_override_value_is_a_one_line_error():
+    with pytest.raises(DtuError, match=r"--set train\.epochs=\[: the value is not valid YAML"):
+        load_spec("audiocaps", ["train.epochs=["])
+
+
+def test_spec_file_with_a_non_utf8_byte_or_deep_nesting(tmp_path: Path):
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"train:\n  epochs: 3 \xff\n")
+    with pytest.raises(DtuError, match=r"binary\.yaml is not UTF-8 text \(byte 0xff"):
+        load_spec(binary)
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("train: " + "[" * 200_000 + "]" * 200_000 + "\n")
+    with pytest.raises(DtuError, match="nested too deeply"):
+        load_spec(deep)

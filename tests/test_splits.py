@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -58,7 +60,7 @@ def test_test_split_gets_the_temporal_variants():
     ]
     rows = built.files["test_audioset_5_future_past_reverse.json"]["data"]
     assert [r["id"] for r in rows] == ["a0.wav", "a2.wav"]
-    assert rows[0]["caption_1"] == "A car horn followed by a dog barks"
+    assert rows[0]["caption_1"] == "A car horn followed by a dog barking"
     assert rows[1]["caption_1"] == "A door slams then a man speaks."
     assert rows[1]["caption_5"] == "A man shouting before and after a bang"
     replaced = built.files["test_audioset_5_future_past_replace.json"]["data"]
@@ -104,6 +106,17 @@ def test_write_refuses_to_overwrite_without_force(tmp_path):
     assert target.read_text() == "keep me"
     write_split_files(files, tmp_path, force=True)
     assert json.loads(target.read_text())["num_captions_per_audio"] == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
+
+
+def test_temporaries_of_a_killed_run_go_even_when_the_rerun_is_refused(tmp_path):
+    files = collect_files([build_split("test", TEST_SPLIT, "audiocaps", seed=0)])
+    written = write_split_files(files, tmp_path)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f".test_full.json.{int(dead.stdout)}.a1b2c3.tmp"
+    left.write_text('{"num_captions_per_audio": 5, "da')
+    with pytest.raises(DtuError, match="already exist"):
+        write_split_files(files, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
 
 

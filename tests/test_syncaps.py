@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -17,6 +18,7 @@ from fake_net import FakeNet
 from dtu_audio.data.home import data_home, read_record, verify
 from dtu_audio.datasets.manifest import read_manifest
 from dtu_audio.errors import DtuError
+from dtu_audio.resolve import cache_dir
 from dtu_audio.syncaps import (
     PlanOptions,
     esc50_sources,
@@ -307,7 +309,7 @@ def _serve_recipe(web: FakeNet, folder: Path, monkeypatch) -> None:
 def test_the_published_recipe_is_fetched_into_the_cache_once(reference_data, web, monkeypatch):
     _serve_recipe(web, reference_data / "syncaps", monkeypatch)
     folder = fetch.published_recipe_dir()
-    assert folder.is_relative_to(fetch.cache_root())
+    assert folder.is_relative_to(cache_dir("syncaps"))
     recipe, descriptions = load_recipe(folder)
     assert len(recipe.clips) == 5370 and descriptions["cow"] == "cow mooing"
     monkeypatch.setattr(fetch, "PUBLISHED_RECIPE_URL", "http://127.0.0.1:9/json_files")
@@ -367,6 +369,7 @@ def test_synthesized_sources_make_a_set_through_the_cli(tmp_path, monkeypatch, c
     code, stdout, stderr = run_dtu(monkeypatch, capsys, *args, "--sample-rate", "32000", "--out", str(tmp_path / "set"))
     printed = stdout + stderr
     assert code == 0, printed
+    assert re.search(r"^SynCaps  10/10  clips  ", stderr, re.MULTILINE)  # a log gets plain progress lines
     test = _load(tmp_path / "set" / "test.json")["data"]
     assert len(test) == 1 and sf.info(test[0]["audio"]).samplerate == 32000
 

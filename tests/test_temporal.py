@@ -1,10 +1,12 @@
-"""The temporal caption toolkit against hand-made cases and the paper's own files."""
+"""The temporal caption toolkit: hand-checked rewrites, the paper's own files, and real captions."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -15,22 +17,20 @@ from dtu_audio.datasets.temporal import (
     count_connectives,
     has_temporal_cue,
     paraphrases,
+    parse_chain,
     rebalance,
     replace,
+    restatements,
     reverse,
-    split_caption,
 )
+from dtu_audio.datasets.temporal_grammar import lemma
 
-_RAW_CONNECTIVE = re.compile(r"\b(followed by|preceded by|then|before|after)\b", re.IGNORECASE)
-_CONNECTIVE_ALTERNATION = "|".join(c.replace(" ", r"\s+") for c in CONNECTIVES)
+_TABLE = Path(__file__).parent / "data" / "temporal_rewrites.tsv"
 
 
-def _normalise(caption: str) -> str:
-    """Case, whitespace, punctuation and a dangling "and" (before a connective or at the end) ignored."""
-    text = re.sub(r"[^\w\s]", " ", caption.lower())
-    text = re.sub(rf"\band\s+(?=(?:{_CONNECTIVE_ALTERNATION})\b)", "", text)
-    text = re.sub(r"\band\s*$", "", text.strip())
-    return " ".join(text.split())
+def _table() -> list[list[str]]:
+    lines = _TABLE.read_text(encoding="utf-8").splitlines()
+    return [line.split("\t") for line in lines if line and not line.startswith("#")]
 
 
 def _captions(manifest: dict) -> list[str]:
@@ -43,59 +43,27 @@ def _load(path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-# --- hand-made cases -------------------------------------------------------------------------
+def _csv_captions(path) -> list[str]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [v for row in csv.DictReader(handle) for k, v in sorted(row.items()) if k.startswith("caption")]
 
 
-@pytest.mark.parametrize(
-    ("caption", "reversed_", "replaced"),
-    [
-        (
-            "Cow mooing followed by toilet flushing",
-            "Toilet flushing followed by cow mooing",
-            "Cow mooing preceded by toilet flushing",
-        ),
-        ("A dog barks before a car passes", "A car passes before a dog barks", "A dog barks after a car passes"),
-        ("A car passes after a dog barks", "A dog barks after a car passes", "A car passes before a dog barks"),
-        ("A woman speaks then a baby cries", "A baby cries then a woman speaks", "A woman speaks after a baby cries"),
-        (
-            "A whistling and then an explosion and crackling",
-            "An explosion and crackling and then a whistling",
-            "A whistling after an explosion and crackling",
-        ),
-        (
-            "A train chugging, a child speaking, and then a female speaking",
-            "A female speaking, and then a train chugging, a child speaking",
-            "A train chugging, a child speaking, after a female speaking",
-        ),
-        (
-            "A missile launching followed by an explosion and metal screeching.",
-            "An explosion and metal screeching followed by a missile launching.",
-            "A missile launching preceded by an explosion and metal screeching.",
-        ),
-        ("TV static then a man speaks", "A man speaks then TV static", "TV static after a man speaks"),
-        ("A dog barks. Then a man speaks.", "A man speaks, then a dog barks.", "A dog barks, after a man speaks."),
-        (
-            "Rattling is followed by pigeon wing flapping",
-            "Pigeon wing flapping followed by rattling",
-            "Rattling is preceded by pigeon wing flapping",
-        ),
-        ("Frying right after music starts", "Music starts right after frying", "Frying right before music starts"),
-        (
-            "An engine rumbles loudly, then an air horn honks,",
-            "An air horn honks, then an engine rumbles loudly",
-            "An engine rumbles loudly, after an air horn honks",
-        ),
-        (
-            "a dog barks   followed   by a car horn .",
-            "A car horn followed by a dog barks.",
-            "A dog barks preceded by a car horn.",
-        ),
-    ],
-)
-def test_reverse_and_replace_by_hand(caption, reversed_, replaced):
-    assert reverse(caption) == reversed_
-    assert replace(caption) == replaced
-    assert has_temporal_cue(caption)
+# --- hand-checked rewrites ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("shape", "caption", "reversed_", "replaced"), _table(), ids=lambda v: v[:40])
+def test_hand_checked_rewrites(shape, caption, reversed_, replaced):
+    assert reverse(caption) == (None if reversed_ == "-" else reversed_)
+    assert replace(caption) == (None if replaced == "-" else replaced)
+
+
+def test_the_hand_checked_table_covers_every_caption_shape():
+    shapes = Counter(row[0] for row in _table())
+    assert len(_table()) >= 200
+    for shape in ("initial", "shared", "chain", "modified", "finite-passive", "prefix", "none"):
+        assert shapes[shape] >= 10, shape
+    for connective in ("followed by", "then", "before", "after"):
+        assert shapes[f"single-{connective}"] >= 8, connective
 
 
 @pytest.mark.parametrize(
@@ -105,56 +73,39 @@ def test_reverse_and_replace_by_hand(caption, reversed_, replaced):
         "Birds chirp as water flows",
         "A couple of loud snores one after the other",
         "A man shouting before and after a person belches",
-        "After a loud bang, a man speaks",
         "Water drips every now and then",
         "",
     ],
 )
-def test_captions_that_order_no_two_events_come_back_unchanged(caption):
-    assert reverse(caption) == caption
-    assert replace(caption) == caption
+def test_captions_that_order_no_two_events_are_not_rewritable(caption):
+    assert reverse(caption) is None and replace(caption) is None
     assert paraphrases(caption) == contradictions(caption) == []
     assert rebalance([caption] * 3, seed=1) == [caption] * 3
 
 
-def test_simultaneity_is_not_a_temporal_cue_but_before_and_after_is():
+def test_every_connective_word_is_a_cue_but_only_ordering_ones_are_counted():
     assert not has_temporal_cue("A man speaks while a dog barks as rain falls")
     assert has_temporal_cue("A man shouting before and after a person belches")
     assert count_connectives(["A man shouting before and after a person belches"])["before"] == 0
-
-
-def test_several_connectives_transform_around_the_first_and_keep_the_rest():
-    caption = "A toy train running as a young boy talks followed by plastic clanking then a child laughing"
-    assert (
-        reverse(caption)
-        == "Plastic clanking then a child laughing followed by a toy train running as a young boy talks"
+    assert count_connectives(["After a bang, a man speaks", "A dog barks and then a man speaks"]) == Counter(
+        {"followed by": 0, "then": 1, "before": 0, "after": 1, "preceded by": 0}
     )
-    assert (
-        replace(caption)
-        == "A toy train running as a young boy talks preceded by plastic clanking then a child laughing"
-    )
-    caption = "A man talking then a young boy talking followed by a loud pop as pigeons coo"
-    assert reverse(caption) == "A young boy talking followed by a loud pop as pigeons coo then a man talking"
-    # The paper's files turned this one into "An explosion and crackling then a whistling and".
-    caption = "A whistling and then an explosion and crackling followed by a thud."
-    assert reverse(caption) == "An explosion and crackling followed by a thud and then a whistling."
 
 
-def test_split_caption_names_the_events_in_time_order():
-    cut = split_caption("A car passes after a dog barks.")
-    assert (cut.first_event, cut.second_event, cut.connective, cut.ending) == (
-        "a dog barks",
-        "A car passes",
-        "after",
-        ".",
-    )
-    assert split_caption("No order here") is None
+def test_a_chain_names_its_events_and_shared_subjects():
+    chain = parse_chain("A man speaks then laughs followed by music playing.")
+    assert [c.text for c in chain.clauses] == ["A man speaks", "laughs", "music playing"]
+    assert chain.shared == (False, True, False)
+    assert chain.groups == [[0, 1], [2]]
+    assert [link.connective for link in chain.links] == ["then", "followed by"]
+    assert chain.ending == "."
+    assert parse_chain("No order here") is None
 
 
-def test_compose_capitalises_the_opening_clause_only():
+def test_compose_capitalises_the_opening_clause_and_makes_a_noun_phrase_behind_followed_by():
     assert compose("cow mooing", "Toilet flushing", "followed by") == "Cow mooing followed by toilet flushing"
     assert compose("Cow mooing", "toilet flushing", "after") == "Toilet flushing after cow mooing"
-    assert compose("a man speaks", "I hear TV", "preceded by") == "I hear TV preceded by a man speaks"
+    assert compose("a man speaks", "a dog barks", "preceded by") == "A dog barks preceded by a man speaking"
     with pytest.raises(ValueError, match="unknown connective"):
         compose("a", "b", "while")
 
@@ -164,7 +115,7 @@ def test_paraphrases_keep_the_order_and_contradictions_reverse_it():
     assert paraphrases(caption) == [
         "A dog barks before a car horn.",
         "A dog barks then a car horn.",
-        "A car horn preceded by a dog barks.",
+        "A car horn preceded by a dog barking.",
         "A car horn after a dog barks.",
     ]
     assert contradictions(caption) == [
@@ -172,6 +123,15 @@ def test_paraphrases_keep_the_order_and_contradictions_reverse_it():
         "A car horn then a dog barks.",
         "A dog barks preceded by a car horn.",
         "A dog barks after a car horn.",
+    ]
+    # A shared subject stays in front; "followed by" cannot take a verb phrase, so it is left out.
+    assert paraphrases("A woman hiccups then laughs") == [
+        "A woman hiccups before laughing",
+        "A woman laughs after hiccupping",
+    ]
+    assert contradictions("A woman hiccups then laughs") == [
+        "A woman laughs before hiccupping",
+        "A woman hiccups after laughing",
     ]
 
 
@@ -196,78 +156,160 @@ def test_syncaps_paraphrases_and_contradictions_equal_the_papers(syncaps_pos_neg
 
 def test_syncaps_reverse_and_replace_follow_the_papers_rule(syncaps_pos_neg):
     for caption, examples in syncaps_pos_neg:
-        # A positive reversed is the negative with the same connective; replaced, another negative.
         assert [reverse(p) for p in examples["positive"]] == examples["negative"]
         for positive in examples["positive"]:
             assert replace(positive) in [*examples["negative"], reverse(caption)]
         assert reverse(reverse(caption)) == caption
 
 
-def test_syncaps_test_split_captions_reverse_exactly(reference_data):
-    captions = _captions(_load(reference_data / "syncaps" / "test.json"))
-    for caption in captions:
-        first, connective, second = re.fullmatch(
-            r"(.+?) (followed by|preceded by|then|before|after) (.+)", caption
-        ).groups()
-        assert reverse(caption) == f"{second[0].upper()}{second[1:]} {connective} {first[0].lower()}{first[1:]}"
+# --- the paper's AudioCaps reverse file: which events swap ----------------------------------------
+
+_FUNCTION_WORDS = set(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "then",
+        "followed",
+        "preceded",
+        "proceeded",
+        "by",
+        "before",
+        "after",
+        "is",
+        "are",
+        "was",
+        "were",
+        "as",
+        "while",
+        "of",
+        "in",
+        "on",
+        "to",
+        "with",
+        "from",
+        "into",
+        "at",
+        "some",
+        "occurs",
+        "occur",
+        "occurring",
+    ]
+)
 
 
-# --- the paper's AudioCaps reverse/replace files: agreement ------------------------------------
+def _lemmas(text: str) -> list[str]:
+    return [lemma(w) for w in re.findall(r"[a-z]+", text.lower())]
+
+
+def _event_positions(text: str, events: list[list[str]]) -> list[float | None]:
+    """Where each event stands in ``text``: the mean position of the content words only it has."""
+    words = _lemmas(text)
+    out = []
+    for k, event in enumerate(events):
+        others = {w for j, e in enumerate(events) if j != k for w in e}
+        own = {w for w in event if w not in _FUNCTION_WORDS and w not in others}
+        at = [i for i, w in enumerate(words) if w in own]
+        out.append(sum(at) / len(at) if at else None)
+    return out
+
+
+def _misses_a_papers_swap(caption: str, papers: str, ours: str) -> bool:
+    """Whether the paper put two events in the opposite order and ours kept them in the original order."""
+    chain = parse_chain(caption)
+    events = [_lemmas(c.predicate if c.verb else c.text) for c in chain.clauses]
+    before, paper, mine = (_event_positions(t, events) for t in (caption, papers, ours))
+    for i in range(len(events)):
+        for j in range(i + 1, len(events)):
+            if None in (before[i], before[j], paper[i], paper[j], mine[i], mine[j]):
+                continue
+            original = before[i] < before[j]
+            if (paper[i] < paper[j]) != original and (mine[i] < mine[j]) == original:
+                return True
+    return False
+
+
+# Captions whose distinctive words repeat across events ("a plastic rattling ... plastic clanking"), so the
+# position measure above cannot place them; checked by hand, ours reverses the whole chain there.
+_UNPLACEABLE = {
+    "A plastic rattling followed by a plastic hatch opening followed by plastic clanking and a vehicle engine "
+    "accelerating while a man is talking",
+    "An electronic signal followed by compressed air releasing then an electronic bell playing as a train runs on "
+    "tracks in the background",
+    "A man is laughing followed by a sheep bleating then man continues to talking",
+}
+# The paper's own rewrites that leave a word of the first clause dangling or change nothing.
+PAPER_ERRORS = {
+    "Quiet speech and then and airplane flying away": "And airplane flying away then quiet speech and",
+    "A couple of loud snores one after the other": "The other after a couple of loud snores one",
+}
 
 
 @pytest.fixture(scope="module")
-def audiocaps_single_connective(reference_data):
-    base = reference_data / "audiocaps" / "test_audioset_5_future_past"
-    original, reversed_, replaced = (
-        _captions(_load(base.with_name(base.name + suffix))) for suffix in (".json", "_reverse.json", "_replace.json")
-    )
-    return [t for t in zip(original, reversed_, replaced, strict=True) if len(_RAW_CONNECTIVE.findall(t[0])) == 1]
+def audiocaps_reverse_pairs(reference_data):
+    base = reference_data / "audiocaps"
+    original = _captions(_load(base / "test_audioset_5_future_past.json"))
+    papers = _captions(_load(base / "test_audioset_5_future_past_reverse.json"))
+    return [(a, b) for a, b in zip(original, papers, strict=True) if a != b]
 
 
-def _differences(rows):
-    return [
-        (caption, reverse(caption), replace(caption), paper_rev, paper_rep)
-        for caption, paper_rev, paper_rep in rows
-        if _normalise(reverse(caption)) != _normalise(paper_rev)
-        or _normalise(replace(caption)) != _normalise(paper_rep)
-    ]
+def test_reverse_swaps_the_events_the_paper_swaps(audiocaps_reverse_pairs):
+    compared = [(a, b, reverse(a)) for a, b in audiocaps_reverse_pairs if reverse(a) is not None]
+    assert len(compared) >= 1500
+    misses = [a for a, b, ours in compared if _misses_a_papers_swap(a, b, ours)]
+    assert set(misses) <= _UNPLACEABLE
+    assert 1 - len(misses) / len(compared) >= 0.99
 
 
-def test_reverse_and_replace_agree_with_the_papers_files(audiocaps_single_connective):
-    assert len(audiocaps_single_connective) == 1190
-    agreement = 1 - len(_differences(audiocaps_single_connective)) / len(audiocaps_single_connective)
-    assert agreement >= 0.99
+def test_the_known_paper_errors_are_in_its_file_and_not_in_ours(audiocaps_reverse_pairs):
+    papers = dict(audiocaps_reverse_pairs)
+    for caption, papers_rewrite in PAPER_ERRORS.items():
+        assert papers[caption] == papers_rewrite
+    assert reverse("Quiet speech and then and airplane flying away") == "And airplane flying away and then quiet speech"
+    assert reverse("A couple of loud snores one after the other") is None
 
 
-_DANGLING = re.compile(r"\b(is|are|was|were|right|and)$")
+# --- real captions: no silent ties, few left out ------------------------------------------------
 
 
-def test_where_ours_differs_from_the_paper_ours_is_the_grammatical_one(audiocaps_single_connective):
-    differences = _differences(audiocaps_single_connective)
-    assert differences
-    for caption, ours_rev, ours_rep, paper_rev, paper_rep in differences:
-        if split_caption(caption) is None:
-            # "one after the other" orders no two events; the paper made "The other after a couple of ...".
-            assert ours_rev == ours_rep == caption
-            assert paper_rev != caption
-            continue
-        # The paper left the auxiliary or adverb of the first clause dangling at the end.
-        assert _DANGLING.search(_normalise(paper_rev)), paper_rev
-        assert not _DANGLING.search(_normalise(ours_rev)), ours_rev
-        assert _normalise(ours_rep) == _normalise(paper_rep)
+@pytest.fixture(scope="module")
+def reference_captions(reference_data):
+    return {
+        "audiocaps": _csv_captions(reference_data / "audiocaps" / "test.csv")
+        + _csv_captions(reference_data / "audiocaps" / "val.csv"),
+        "clotho": _csv_captions(reference_data / "clotho" / "val.csv"),
+    }
+
+
+def _same(a: str, b: str) -> bool:
+    return re.sub(r"\W+", " ", a.lower()).strip() == re.sub(r"\W+", " ", b.lower()).strip()
+
+
+def test_no_caption_with_a_cue_comes_back_unchanged(reference_captions):
+    for captions in reference_captions.values():
+        for caption in filter(has_temporal_cue, captions):
+            for rewrite in (reverse(caption), replace(caption)):
+                assert rewrite is None or not _same(rewrite, caption), caption
+
+
+def test_few_captions_with_a_cue_are_not_rewritable(reference_captions):
+    # Measured: AudioCaps test+val 18 of 2335 (0.8%), Clotho val 31 of 732 (4.2%; most are "one after
+    # another", "wave after wave" or "which then", which order no two events).
+    limits = {"audiocaps": 0.01, "clotho": 0.05}
+    for name, captions in reference_captions.items():
+        cued = [c for c in captions if has_temporal_cue(c)]
+        left_out = [c for c in cued if reverse(c) is None]
+        assert len(left_out) / len(cued) <= limits[name], (name, len(left_out), len(cued))
 
 
 # --- rebalancing ----------------------------------------------------------------------------------
 
-_FUNCTION_WORDS = {"followed", "preceded", "by", "then", "before", "after", "and", "is", "are", "was", "were"}
+_IGNORED = {"follow", "precede", "by", "then", "before", "after", "and", "be"}
 
 
-def _content_words(caption: str) -> Counter:
-    return Counter(w for w in re.findall(r"[\w'-]+", caption.lower()) if w not in _FUNCTION_WORDS)
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
+def _content_lemmas(caption: str) -> Counter:
+    return Counter(w for w in _lemmas(caption) if w not in _IGNORED and w not in ("occur", "happen"))
 
 
 @pytest.fixture(scope="module")
@@ -275,23 +317,25 @@ def val_captions(reference_data):
     return _captions(_load(reference_data / "audiocaps" / "val_audioset_5_orig.json"))
 
 
-def test_rebalance_evens_out_the_five_connectives(val_captions):
+def test_rebalance_evens_out_the_five_connectives(val_captions, reference_captions):
     before = count_connectives(val_captions)
-    assert [before[c] for c in CONNECTIVES] == [220, 237, 61, 8, 0]
-    after = count_connectives(rebalance(val_captions, seed=0))
-    assert max(after.values()) / min(after.values()) <= 1.3
-    assert sum(after.values()) == sum(before.values())
+    # The README counts 10 "after"s by word; "one after the other" and "after and during which" order nothing.
+    assert [before[c] for c in CONNECTIVES] == [220, 237, 61, 6, 0]
+    for captions in (val_captions, reference_captions["clotho"]):
+        after = count_connectives(rebalance(captions, seed=0))
+        assert max(after.values()) / min(after.values()) <= 1.3
+        assert sum(after.values()) == sum(count_connectives(captions).values())
 
 
-def test_rebalance_keeps_content_words_and_event_order(val_captions):
-    rebalanced = rebalance(val_captions, seed=0)
-    changed = [(a, b) for a, b in zip(val_captions, rebalanced, strict=True) if a != b]
-    assert len(changed) > 150
-    for original, rewritten in changed:
-        assert _content_words(rewritten) == _content_words(original), (original, rewritten)
-        cut_a, cut_b = split_caption(original), split_caption(rewritten)
-        assert _lower_first(cut_b.first_event) == _lower_first(cut_a.first_event), (original, rewritten)
-        assert _lower_first(cut_b.second_event) == _lower_first(cut_a.second_event), (original, rewritten)
+def test_rebalance_keeps_content_words_and_event_order(val_captions, reference_captions):
+    for captions in (val_captions, reference_captions["clotho"]):
+        rebalanced = rebalance(captions, seed=0)
+        changed = [(a, b) for a, b in zip(captions, rebalanced, strict=True) if a != b]
+        assert len(changed) > 150
+        for original, rewritten in changed:
+            assert _content_lemmas(rewritten) == _content_lemmas(original), (original, rewritten)
+            assert rewritten in restatements(original).values()
+            assert rewritten not in [reverse(original), replace(original)]
 
 
 def test_rebalance_is_deterministic_for_a_seed(val_captions):
@@ -307,6 +351,9 @@ def test_rebalance_rewrites_a_single_caption_to_a_rare_connective():
     assert "B after a" in out or "B preceded by a" in out
 
 
-def test_rebalance_never_moves_a_clause_without_a_subject():
-    captions = ["A man speaks then uses a drill"] * 5
-    assert rebalance(captions, seed=0) == captions
+def test_a_shared_subject_stays_in_front_when_rebalanced():
+    assert restatements("A man speaks then uses a drill") == {
+        "then": "A man speaks then uses a drill",
+        "before": "A man speaks before using a drill",
+        "after": "A man uses a drill after speaking",
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,14 +13,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny import tiny_spec
-from train_data import write_dataset
+from train_data import write_train_spec
 from typer.testing import CliRunner
 
 from dtu_audio.cli.main import app
 from dtu_audio.encoders.checkpoint import load_model
 from dtu_audio.errors import DtuError
-from dtu_audio.specs import load_spec, save_spec
+from dtu_audio.specs import load_spec
 from dtu_audio.training import loop
 from dtu_audio.training.run_outputs import MetricsLog
 
@@ -28,22 +28,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture
 def spec_file(tmp_path):
-    root = write_dataset(tmp_path / "data", n_train=12, n_val=4)
-    spec = tiny_spec(
-        tmp_path,
-        {
-            "data.data_root": str(root),
-            "data.cache_dir": str(tmp_path / "cache"),
-            "train.output_dir": str(tmp_path / "runs"),
-            "train.epochs": 2,
-            "train.batch_size": 4,
-            "train.log_every": 1,
-            "train.temporal_lambda": 10.0,
-            "optim.warmup_epochs": 1,
-        },
-    )
-    save_spec(spec, tmp_path / "spec.yaml")
-    return tmp_path / "spec.yaml"
+    return write_train_spec(tmp_path, n_train=12)
 
 
 def _train(*args: str):
@@ -58,6 +43,8 @@ def test_trains_validates_and_writes_every_output(spec_file, tmp_path):
     result = _train("--spec", str(spec_file), "--name", "full", "--threads", "1")
     assert result.exit_code == 0, result.output
     assert "CPU: 1 CPU thread (as asked)" in result.output
+    # not a terminal: a plain progress line closes each epoch (no bar redrawn in place)
+    assert re.search(r"^epoch 2/2  3/3  loss \d+\.\d{4}  lr .* samples/s", result.output, re.MULTILINE)
     run = tmp_path / "runs" / "full"
     assert load_spec(run / "spec.yaml").runtime.threads == 1
     for name in ("spec.yaml", "metrics.jsonl", "last.pt", "best.pt", "curves.png"):
@@ -78,20 +65,20 @@ def test_trains_validates_and_writes_every_output(spec_file, tmp_path):
 def test_ctrl_c_saves_and_resume_gives_the_same_losses(spec_file, tmp_path, monkeypatch):
     assert _train("--spec", str(spec_file), "--name", "full").exit_code == 0
     calls = []
-    real_step_losses = loop.step_losses
+    real_batch_loss = loop.batch_loss
 
     def interrupt_at_step_four(*args, **kwargs):
         calls.append(1)
         if len(calls) == 4:
             os.kill(os.getpid(), signal.SIGINT)
-        return real_step_losses(*args, **kwargs)
+        return real_batch_loss(*args, **kwargs)
 
-    monkeypatch.setattr(loop, "step_losses", interrupt_at_step_four)
+    monkeypatch.setattr(loop, "batch_loss", interrupt_at_step_four)
     stopped = _train("--spec", str(spec_file), "--name", "cut")
     assert stopped.exit_code == 130
     run = tmp_path / "runs" / "cut"
     assert torch.load(run / "last.pt", weights_only=True)["train_state"]["global_step"] == 4
-    monkeypatch.setattr(loop, "step_losses", real_step_losses)
+    monkeypatch.setattr(loop, "batch_loss", real_batch_loss)
     resumed = _train("--resume", str(run))
     assert resumed.exit_code == 0, resumed.output
     resumed_values = [value for window in _step_losses(run) for value in window]  # approx takes no nesting

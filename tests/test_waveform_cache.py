@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from train_data import write_clip
@@ -66,3 +70,24 @@ def test_scan_without_cache_names_bad_files(clips):
     assert set(bad) == {3, 4}
     assert "broken.wav" in bad[3]
     np.testing.assert_array_equal(DecodedWaveforms(clips, 32000)[0], load_audio(clips[0], 32000))
+
+
+def test_staging_folders_of_killed_builds_are_removed(clips, tmp_path):
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True).stdout)
+    left = tmp_path / "cache" / f".{cache_key(clips, AudioSpec())}.{dead}.x7f_q2"
+    left.mkdir(parents=True)
+    (left / "waveforms.f16").write_bytes(b"\0" * 4096)
+    build_waveform_cache(clips, AudioSpec(), tmp_path / "cache")
+    assert not left.exists()
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [cache_key(clips, AudioSpec())]
+
+
+def test_a_full_disk_while_building_is_a_one_line_error(clips, tmp_path, monkeypatch):
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "save", no_space)
+    message = r"cannot write the waveform cache under .* \(No space left on device\); free space"
+    with pytest.raises(DtuError, match=message):
+        build_waveform_cache(clips, AudioSpec(), tmp_path / "cache")
+    assert list((tmp_path / "cache").iterdir()) == []

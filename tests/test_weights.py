@@ -11,14 +11,17 @@ import os
 import subprocess
 import sys
 import threading
+import types
 
 import gdown
 import pytest
 import torch
 from cli_helpers import dtu_process
 from fake_net import FakeNet
+from paper_layout import audioset_state, paper_state, write_wavcaps_standin
 
 from conftest import REPO_ROOT
+from dtu_audio.encoders.checkpoint import save_checkpoint
 from dtu_audio.errors import DtuError
 from dtu_audio.weights import drive, fetch, import_file, registry, weight_path
 from dtu_audio.weights.cache import WeightCache
@@ -171,9 +174,12 @@ def test_drive_folder_files_become_named_entries(net):
     assert WeightCache().read_manifest()["dtu-finetuned/audiocaps_lambda10"].source == f"gdrive:{'a' * 33}"
     with pytest.raises(DtuError, match="run: dtu fetch-weights dtu-finetuned"):
         weight_path("dtu-finetuned/esc50")
-    listing = fetch_weights("--list", env={"COLUMNS": "200"}).stdout.splitlines()
+    listing = fetch_weights("--list", env={"COLUMNS": "80"}).stdout.splitlines()
+    assert max(map(len, listing)) <= 80
     assert any("dtu-finetuned " in line and "2 files" in line for line in listing)
     assert any("dtu-finetuned/clotho_lambda10" in line and "yes" in line for line in listing)
+    wide = fetch_weights("--list", "--wide", env={"COLUMNS": "80"}).stdout.splitlines()
+    assert any("dtu-finetuned/clotho_lambda10 " in line and f"gdrive:{'b' * 33}" in line for line in wide)
 
 
 def test_no_network_is_one_clear_error(net, monkeypatch):
@@ -193,15 +199,14 @@ def test_disk_full_is_one_clear_error(net, monkeypatch):
 
 
 def test_import_checks_the_file_before_registering_it(tmp_path, monkeypatch):
-    good = tmp_path / "downloaded.pt"
-    good.write_bytes(checkpoint_bytes("model"))
+    good = write_wavcaps_standin(tmp_path / "downloaded.pt")
     wrong = tmp_path / "htsat.ckpt"
-    wrong.write_bytes(checkpoint_bytes("state_dict"))
+    torch.save({"state_dict": audioset_state()}, wrong)
     page = tmp_path / "page.html"
     page.write_text("<html>quota exceeded</html>")
-    with pytest.raises(DtuError, match="no top-level 'model'"):
+    with pytest.raises(DtuError, match="htsat.ckpt is an audio-encoder checkpoint .*no top-level 'model'"):
         import_file("wavcaps-pt", wrong)
-    with pytest.raises(DtuError, match="not a PyTorch checkpoint"):
+    with pytest.raises(DtuError, match="is an HTML page, not a PyTorch checkpoint"):
         import_file("wavcaps-pt", page)
     assert WeightCache().read_manifest() == {}
     record = import_file("wavcaps-pt", good)
@@ -232,7 +237,7 @@ def test_cli_default_fetch_uses_gdown_and_the_hub_then_works_offline(net):
     assert not WeightCache().partial_dir("bert-base-uncased").exists()
     listing = fetch_weights("--list", env=env)
     assert listing.returncode == 0
-    rows = {line.split()[1]: line for line in listing.stdout.splitlines() if line.startswith("│ ")}
+    rows = {line.split()[0]: line for line in listing.stdout.splitlines()[3:] if line.strip()}
     assert "yes" in rows["wavcaps-pt"] and "yes" in rows["bert-base-uncased"] and "no" in rows["htsat-audioset"]
     seen = len(net.requests)
     offline = fetch_weights(env={**env, "HF_HUB_OFFLINE": "1"})
@@ -251,8 +256,7 @@ def test_cli_failure_is_one_line_and_exit_2(net):
 
 
 def test_cli_import_then_weight_path(tmp_path):
-    file = tmp_path / "HTSAT-BERT-PT.pt"
-    file.write_bytes(checkpoint_bytes("model"))
+    file = write_wavcaps_standin(tmp_path / "HTSAT-BERT-PT.pt")
     result = fetch_weights("--import", "wavcaps-pt", str(file), env={})
     assert result.returncode == 0, result.stderr
     assert weight_path("wavcaps-pt").read_bytes() == file.read_bytes()
@@ -281,7 +285,7 @@ def test_cli_hub_unreachable_is_one_clear_error(net):
 
 def test_cache_dir_option_wins_over_dtu_home(tmp_path):
     file = tmp_path / "HTSAT.ckpt"
-    file.write_bytes(checkpoint_bytes("state_dict"))
+    torch.save({"state_dict": audioset_state()}, file)
     cache_dir = tmp_path / "elsewhere"
     result = fetch_weights("--import", "htsat-audioset", str(file), "--cache-dir", str(cache_dir), env={})
     assert result.returncode == 0, result.stderr
@@ -298,23 +302,54 @@ def test_unreadable_manifest_and_unwritable_cache_are_clear_errors(tmp_path):
         weight_path("wavcaps-pt")
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    good = tmp_path / "HTSAT-BERT-PT.pt"
-    good.write_bytes(checkpoint_bytes("model"))
+    good = write_wavcaps_standin(tmp_path / "HTSAT-BERT-PT.pt")
     with pytest.raises(DtuError, match="cannot create the weight cache"):
         import_file("wavcaps-pt", good, cache_dir=blocker / "cache")
 
 
-class TrainingCallback:
-    """Stands for the classes training frameworks pickle into checkpoints (HTSAT.ckpt is a Lightning one)."""
+def test_import_refuses_files_that_do_not_fit_the_entry_and_says_what_they_are(tmp_path, model, spec):
+    ours = tmp_path / "best.pt"
+    save_checkpoint(ours, model, spec)
+    with pytest.raises(DtuError) as err:
+        import_file("wavcaps-pt", ours)
+    message = str(err.value)
+    assert "a dtu checkpoint with a 32-d embedding and a 32-wide text encoder, not the WavCaps HTSAT-BERT" in message
+    assert "\n" not in message
+    with pytest.raises(DtuError, match="a retrieval-model checkpoint with a 1024-d .* not the AudioSet HTSAT"):
+        import_file("htsat-audioset", write_wavcaps_standin(tmp_path / "wavcaps.pt"))
+    state = paper_state()
+    state["audio_proj.2.weight"] = torch.zeros(3, 3)
+    torch.save({"model": state}, tmp_path / "resized.pt")
+    with pytest.raises(DtuError, match=r"mis-shaped \(audio_proj.2.weight: \[3, 3\] in the file"):
+        import_file("dtu-finetuned/resized", tmp_path / "resized.pt")
+    (tmp_path / "settings.json").write_text('{"model": {}}')
+    with pytest.raises(DtuError, match="settings.json is a JSON file, not a PyTorch checkpoint"):
+        import_file("wavcaps-pt", tmp_path / "settings.json")
+    assert WeightCache().read_manifest() == {}
 
 
-def test_import_accepts_a_checkpoint_that_pickles_classes_without_running_them(tmp_path):
+def test_import_takes_our_checkpoints_as_fine_tuned_entries(tmp_path, model, spec):
+    ours = tmp_path / "best.pt"
+    save_checkpoint(ours, model, spec)
+    import_file("dtu-finetuned/ours", ours)
+    assert weight_path("dtu-finetuned/ours").read_bytes() == ours.read_bytes()
+
+
+def test_import_accepts_a_lightning_checkpoint_without_running_its_classes(tmp_path, monkeypatch):
+    """HTSAT.ckpt is a Lightning checkpoint: its callbacks are pickled classes, read as inert stand-ins."""
+    module = types.ModuleType("pytorch_lightning.callbacks.early_stopping")
+
+    class EarlyStopping:
+        pass
+
+    EarlyStopping.__module__, EarlyStopping.__qualname__ = module.__name__, "EarlyStopping"
+    module.EarlyStopping = EarlyStopping
+    for name in ("pytorch_lightning", "pytorch_lightning.callbacks", module.__name__):
+        monkeypatch.setitem(sys.modules, name, module if name == module.__name__ else types.ModuleType(name))
     lightning = tmp_path / "HTSAT.ckpt"
-    torch.save({"state_dict": {"weight": torch.ones(2)}, "callbacks": {TrainingCallback: {"best": 1.0}}}, lightning)
+    torch.save({"state_dict": audioset_state(), "callbacks": {EarlyStopping: {"best": 1.0}}}, lightning)
     import_file("htsat-audioset", lightning)
     assert weight_path("htsat-audioset").read_bytes() == lightning.read_bytes()
-    with pytest.raises(DtuError, match="no top-level 'model'"):
-        import_file("wavcaps-pt", lightning)
 
 
 def test_a_fetch_waits_for_the_process_holding_the_entry_lock(net):

@@ -1,4 +1,4 @@
-"""Generated audio and manifests for the training tests: a few short WAVs written with soundfile."""
+"""Generated audio, manifests and run specs for the training tests: a few short WAVs written with soundfile."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from tiny import tiny_spec
 
 from dtu_audio.fileio import write_json
+from dtu_audio.specs import save_spec
 
 CAPTIONS = [
     "a dog barks followed by a car horn",
@@ -40,3 +42,26 @@ def write_dataset(root: Path, n_train: int = 8, n_val: int = 4, seconds: float =
             rows.append({"id": name, "audio": name, "caption": CAPTIONS[i % len(CAPTIONS)]})
         write_json(root / f"{split}.json", {"num_captions_per_audio": 1, "data": rows})
     return root
+
+
+def write_train_spec(root: Path, n_train: int = 8, epochs: int = 2, temporal_lambda: float = 10.0) -> Path:
+    """``root/spec.yaml``: the tiny model on a generated dataset (4 val clips), batches of 4, a window per step.
+
+    Runs go to ``root/runs``, the waveform cache to ``root/cache``.
+    """
+    data = write_dataset(root / "data", n_train=n_train, n_val=4)
+    spec = tiny_spec(
+        root,
+        {
+            "data.data_root": str(data),
+            "data.cache_dir": str(root / "cache"),
+            "train.output_dir": str(root / "runs"),
+            "train.epochs": epochs,
+            "train.batch_size": 4,
+            "train.log_every": 1,
+            "train.temporal_lambda": temporal_lambda,
+            "optim.warmup_epochs": 1,
+        },
+    )
+    save_spec(spec, root / "spec.yaml")
+    return root / "spec.yaml"

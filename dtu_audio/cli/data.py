@@ -13,15 +13,15 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     MofNCompleteColumn,
-    Progress,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table
+
+from dtu_audio.progress import Progress
 
 app = typer.Typer(
-    help="Fetch, verify and lay out the datasets where dtu train and dtu eval find them.", no_args_is_help=True
+    help="Fetch, verify and lay out the datasets. Then train and eval find them by name.", no_args_is_help=True
 )
 
 _HOME_HELP = "Data home (default: $DTU_DATA, else data/ beside the weight cache: $DTU_HOME/data)."
@@ -100,7 +100,10 @@ def prepare_cmd(
     ),
     keep_downloads: bool = typer.Option(False, "--keep-downloads", help="clotho: keep the archives once unpacked."),
 ) -> None:
-    """Download (resumable, verified) and lay out a dataset; dtu train/eval --dataset NAME then find it."""
+    """Download (resumable, verified) and lay out a dataset.
+
+    Then dtu train and dtu eval find it with --dataset NAME.
+    """
     from dtu_audio.data import prepare as data_prepare
     from dtu_audio.errors import DtuError
 
@@ -134,26 +137,27 @@ def prepare_cmd(
 
 @app.command("list")
 def list_cmd(data_home: Path | None = typer.Option(None, "--data-home", help=_HOME_HELP)) -> None:
-    """Show what is prepared, where, its size, and whether its files are all there with their recorded sizes."""
+    """Show what is prepared, where, its size, and whether it verifies.
+
+    It verifies when its files are all there with their recorded sizes.
+    """
     from dtu_audio.data.home import DATASET_NAMES, read_record, verify
     from dtu_audio.data.home import data_home as resolve_home
 
     home = resolve_home(data_home)
-    table = Table(title=f"datasets in {home}", title_justify="left")
-    for column in ("name", "clips", "missing", "size", "prepared", "verifies"):
-        table.add_column(column, overflow="fold")
-    for name in DATASET_NAMES:
+    lines = [f"datasets in {home}"]
+    for name in DATASET_NAMES:  # two short lines per dataset, not a wide table: a log gets 80 columns
         folder = home / name
         record = read_record(folder) if folder.is_dir() else None
         if record is None:
-            table.add_row(name, "", "", "", "no", "")
+            lines.append(f"{name}: not prepared")
             continue
         problems = verify(folder, record)
         clips = ", ".join(f"{split} {count}" for split, count in record.clips.items())
         missing = ", ".join(f"{split} {count}" for split, count in record.missing.items() if count)
-        size = decimal(sum(record.files.values()))
         verdict = (
             "yes" if not problems else f"no: {problems[0]}" + (f" (+{len(problems) - 1})" if len(problems) > 1 else "")
         )
-        table.add_row(name, clips, missing, size, record.prepared, verdict)
-    Console(soft_wrap=True, highlight=False).print(table)
+        lines.append(f"{name}: {decimal(sum(record.files.values()))}, prepared {record.prepared}, verifies: {verdict}")
+        lines.append(f"  clips: {clips}" + (f"; missing: {missing}" if missing else ""))
+    Console(soft_wrap=True, highlight=False).print("\n".join(lines), markup=False)

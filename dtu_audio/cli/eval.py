@@ -11,6 +11,7 @@ from rich.console import Console
 
 from dtu_audio.embedders.loading import NAME_SCHEME
 from dtu_audio.errors import DtuError
+from dtu_audio.evaluation.prepare import prepare_suite
 from dtu_audio.evaluation.render import results_csv, results_json, to_markdown, to_rich
 from dtu_audio.evaluation.tables import (
     breakdown_table,
@@ -22,6 +23,7 @@ from dtu_audio.evaluation.tables import (
     retrieval_table,
 )
 from dtu_audio.fileio import write_json
+from dtu_audio.progress import status
 from dtu_audio.runtime import THREADS_HELP, configure
 from dtu_audio.specs import load_spec, preset_names, save_spec
 
@@ -73,14 +75,18 @@ def eval_command(
         "table", "--format", help="table (fits 80 columns), md (Markdown), json or csv (every number) on stdout."
     ),
     plot: bool = typer.Option(False, "--plot", help="Also draw plot.png comparing the sets and variants."),
-    out: Path | None = typer.Option(None, "--out", help="Output folder (default: <train.output_dir>/eval-...)."),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default: <eval.output_dir>/eval-...)."),
     spec_name: str | None = typer.Option(None, "--spec", help="Preset or YAML spec (default: the dataset's preset)."),
-    set_: list[str] = typer.Option([], "--set", help="Override a spec field: section.field=value (repeatable)."),
+    set_: list[str] = typer.Option(
+        [], "--set", help="Override a spec field (repeatable).", metavar="SECTION.FIELD=VALUE"
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the on-disk embedding cache."),
-    device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default: train.device)."),
+    device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default: eval.device)."),
     threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
 ) -> None:
-    """Evaluate a model on a dataset's test suite, or compare models (dtu eval --compare A B C ...).
+    """Evaluate models on a dataset's test suite.
+
+    One model with --ckpt MODEL, or a comparison with --compare A B C ...
 
     Models are named one way everywhere: hf:ORG/NAME for a Hugging Face Hub model (e.g.
     hf:laion/clap-htsat-unfused; HF_HUB_OFFLINE=1 reads the local cache only), a folder saved with
@@ -96,25 +102,26 @@ def eval_command(
         *set_,
         *([f"eval.suite={suite}"] if suite else []),
         *(["eval.embedding_cache=false"] if no_cache else []),
+        *([f"eval.device={device}"] if device else []),
         *([f"runtime.threads={threads}"] if threads else []),
     ]
     spec = load_spec(preset, overrides)
-    from dtu_audio.embedders.loading import resolve_device  # torch: after the arguments are checked
-    from dtu_audio.evaluation.pipeline import evaluate_checkpoint, prepare_suite
-
     prepared = prepare_suite(dataset, spec, data_root)
-    run_device = resolve_device(device or spec.train.device)
+    from dtu_audio.evaluation.pipeline import evaluate_checkpoint  # torch: after the arguments, spec and manifests
+    from dtu_audio.resolve import resolve_device
+
+    run_device = resolve_device(spec.eval.device, setting="eval.device")
 
     console = Console()
     info = console if output == "table" else Console(stderr=True)
-    info.print(configure(spec.runtime))
-    results = []
+    results, progress = [], Console(stderr=True)
+    progress.print(configure(spec.runtime))
     for reference in references:
-        with info.status(f"evaluating {reference} on {prepared.dataset} ({len(prepared.test_sets)} sets)"):
+        with status(progress, f"evaluating {reference} on {prepared.dataset} ({len(prepared.test_sets)} sets)"):
             results.append(evaluate_checkpoint(reference, prepared, spec, run_device))
 
     label = "-vs-".join(_slug(r) for r in references)
-    folder = out or Path(spec.train.output_dir) / f"eval-{_slug(prepared.dataset)}-{label}"
+    folder = out or Path(spec.eval.output_dir) / f"eval-{_slug(prepared.dataset)}-{label}"
     write_json(folder / "results.json", results[0] if len(results) == 1 else {"runs": results})
     save_spec(spec, folder / "spec.yaml")
     _show(results, output, console)

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.filesize import decimal
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    Progress,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
@@ -20,21 +21,26 @@ from rich.progress import (
 from rich.table import Table
 
 from dtu_audio.errors import DtuError
-from dtu_audio.weights import DEFAULT_NAMES, KNOWN, fetch, import_file
+from dtu_audio.progress import Progress
 from dtu_audio.weights.cache import WeightCache
-from dtu_audio.weights.registry import WeightEntry, folder_of
+from dtu_audio.weights.registry import DEFAULT_NAMES, KNOWN, WeightEntry, folder_of
 
 
 def _size(num: int | None) -> str:
     return "?" if num is None else decimal(num)
 
 
-def _list_table(cache: WeightCache) -> Table:
+def _list_table(cache: WeightCache, wide: bool) -> Table:
+    """Every known and cached entry; the source column only when ``wide`` (it does not fit 80 columns)."""
     manifest = cache.read_manifest()
-    table = Table(title=f"weights in {cache.root}", title_justify="left")
+    table = Table(title=f"weights in {cache.root}", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("name", no_wrap=True)
-    for column in ("aliases", "source", "size", "sha256", "cached"):
-        table.add_column(column, overflow="fold")
+    table.add_column("aliases", overflow="fold")
+    if wide:
+        table.add_column("source", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("sha256", no_wrap=True)
+    table.add_column("cached", no_wrap=True)
     names = list(KNOWN) + sorted(name for name in manifest if name not in KNOWN and folder_of(name) is not None)
     for name in names:
         record = manifest.get(name)
@@ -48,7 +54,7 @@ def _list_table(cache: WeightCache) -> Table:
             files = sum(folder_of(child) == KNOWN[name] and cache.cached(child) is not None for child in manifest)
             cached = f"{files} files" if files else "no"
         aliases = ", ".join(KNOWN[name].aliases) if name in KNOWN else ""
-        table.add_row(name, aliases, source, _size(size), (sha or "?")[:16], cached)
+        table.add_row(name, aliases, *([source] if wide else []), _size(size), (sha or "?")[:12], cached)
     return table
 
 
@@ -65,6 +71,7 @@ def fetch_weights(
         show_default=False,
     ),
     list_: bool = typer.Option(False, "--list", help="Show every known entry, its size, checksum and cache state."),
+    wide: bool = typer.Option(False, "--wide", help="With --list: also show where each entry comes from."),
     import_: bool = typer.Option(
         False, "--import", help="Register a hand-downloaded file after checking it: --import NAME FILE."
     ),
@@ -78,19 +85,30 @@ def fetch_weights(
         None, "--cache-dir", help="Weight cache folder (default: $DTU_HOME, else the per-user data folder)."
     ),
 ) -> None:
-    """Download the pretrained weights into the cache (resumable, verified), list them, or import one."""
+    """Fetch, list or import the pretrained weights.
+
+    Downloads resume after an interruption and are verified before they enter the cache.
+    """
     out = Console(soft_wrap=True, highlight=False)
     err = Console(stderr=True, highlight=False)
     if list_:
-        out.print(_list_table(WeightCache(cache_dir)))
+        table = _list_table(WeightCache(cache_dir), wide)
+        if wide:  # the table's own width, whatever the terminal's
+            natural = Measurement.get(out, out.options.update(width=10_000), table).maximum
+            out = Console(highlight=False, width=max(out.width, natural))
+        out.print(table)
         return
     if import_:
         if len(names or ()) != 2:
             raise DtuError("--import takes exactly two arguments: dtu fetch-weights --import NAME FILE")
         name, file = names
+        from dtu_audio.weights.fetch import import_file
+
         record = import_file(name, Path(file), cache_dir)
         out.print(f"{name}: imported -> {WeightCache(cache_dir).root / record.path} (sha256 {record.sha256[:16]})")
         return
+    from dtu_audio.weights.fetch import fetch
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

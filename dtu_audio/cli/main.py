@@ -14,6 +14,7 @@ from dtu_audio.cli import eval as eval_cli
 from dtu_audio.cli import fetch as fetch_cli
 from dtu_audio.cli import quickstart as quickstart_cli
 from dtu_audio.cli import rearrange as rearrange_cli
+from dtu_audio.cli import search as search_cli
 from dtu_audio.cli import spec as spec_cli
 from dtu_audio.cli import syncaps as syncaps_cli
 from dtu_audio.cli import train as train_cli
@@ -26,7 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 app.add_typer(spec_cli.app, name="spec")
 app.command("train")(train_cli.train)
@@ -36,6 +37,8 @@ app.command("quickstart")(quickstart_cli.quickstart)
 app.command("rearrange-splits")(rearrange_cli.rearrange_splits)
 app.add_typer(syncaps_cli.app, name="syncaps")
 app.add_typer(data_cli.app, name="data")
+app.add_typer(search_cli.app, name="index")
+app.command("search")(search_cli.search)
 
 
 def _print_version(value: bool) -> None:

@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 
 from dtu_audio.errors import DtuError
-from dtu_audio.quickstart import print_comparison, run_quickstart
 from dtu_audio.runtime import THREADS_HELP, configure
 from dtu_audio.specs import RuntimeSpec
 
@@ -23,13 +22,18 @@ def quickstart(
     force: bool = typer.Option(False, "--force", help="Start again: delete OUT first."),
     threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
 ) -> None:
-    """Train with and without the temporal loss on synthesized data, offline, and compare them."""
+    """Compare lambda 0 and 10 on synthesized data, offline.
+
+    Trains with and without the temporal loss, evaluates both models and prints one table.
+    """
     if clips < 50:
         raise DtuError("--clips must be at least 50 (each split needs a few batches)")
     if force and out.exists():
         if not (out / "results.json").exists() and not (out / "syncaps").exists():
             raise DtuError(f"{out} does not look like a quickstart folder; not deleting it")
         shutil.rmtree(out)
+    from dtu_audio.quickstart import print_comparison, run_quickstart  # torch: after the input checks
+
     console = Console(log_path=False)
     console.print(configure(RuntimeSpec(threads=threads)))
     results = run_quickstart(out, clips, epochs, seed, workers, console)

@@ -9,17 +9,10 @@ import typer
 from rich.console import Console
 
 from dtu_audio.errors import DtuError
-from dtu_audio.syncaps.captions import CONNECTIVES
-from dtu_audio.syncaps.fetch import download_esc50, published_recipe_dir
-from dtu_audio.syncaps.generate import generate
-from dtu_audio.syncaps.outputs import summary_table
-from dtu_audio.syncaps.plan import PAPER_CONNECTIVE_WEIGHTS, PlanOptions, plan_new_set
-from dtu_audio.syncaps.recipe import AUTHORS_FILES, load_recipe
-from dtu_audio.syncaps.sources import esc50_sources, folder_sources, read_descriptions
-from dtu_audio.syncaps.synth import SYNTH_CLASSES, write_synth_sources
-from dtu_audio.syncaps.transforms import TransformRanges
 
-app = typer.Typer(help="SynCaps: two sound events in a known order, captioned with that order.", no_args_is_help=True)
+app = typer.Typer(help="SynCaps: two sound events, captioned in their order.", no_args_is_help=True)
+
+# The syncaps modules bring numpy, soundfile and soxr: the commands import them when they run, so --help stays quick.
 
 
 def _range(text: str, option: str) -> tuple[float, float]:
@@ -33,6 +26,9 @@ def _range(text: str, option: str) -> tuple[float, float]:
 
 
 def _connective_weights(text: str | None) -> dict[str, float]:
+    from dtu_audio.syncaps.captions import CONNECTIVES
+    from dtu_audio.syncaps.plan import PAPER_CONNECTIVE_WEIGHTS
+
     if text is None:
         return dict(PAPER_CONNECTIVE_WEIGHTS)
     weights = {}
@@ -70,7 +66,9 @@ def generate_cmd(
     overlap_prob: float = typer.Option(0.5, help="Chance that the two events overlap."),
     overlap_range: str = typer.Option("0.2,1.0", help="Overlap in seconds, LOW,HIGH."),
     transform_prob: float = typer.Option(0.0, help="Chance a train/val source clip is transformed."),
-    test_transform_prob: float = typer.Option(5 / 6, help="Chance a test source clip is transformed."),
+    test_transform_prob: float = typer.Option(
+        5 / 6, help="Chance a test source clip is transformed.", show_default="5/6"
+    ),
     pitch_range: str = typer.Option("-2,2", help="Pitch shift, semitones."),
     stretch_range: str = typer.Option("0.8,1.2", help="Time-stretch rate."),
     gain_range: str = typer.Option("-3,3", help="Gain, dB."),
@@ -82,7 +80,18 @@ def generate_cmd(
     sample_rate: int | None = typer.Option(None, help="Output sample rate (default 44100, the sources' rate)."),
     workers: int = typer.Option(1, "--workers", "-j", help="Worker processes."),
 ) -> None:
-    """Replay the paper's SynCaps recipe (default) or draw a new set with --num-clips."""
+    """Replay the paper's SynCaps recipe, or draw a new set.
+
+    The recipe is replayed unless --num-clips asks for a new set of that many clips.
+    """
+    from dtu_audio.syncaps.fetch import download_esc50, published_recipe_dir
+    from dtu_audio.syncaps.generate import generate
+    from dtu_audio.syncaps.outputs import summary_table
+    from dtu_audio.syncaps.plan import PlanOptions, plan_new_set
+    from dtu_audio.syncaps.recipe import AUTHORS_FILES, load_recipe
+    from dtu_audio.syncaps.sources import esc50_sources, folder_sources, read_descriptions
+    from dtu_audio.syncaps.transforms import TransformRanges
+
     console = Console()
     if esc50 is None and sources_dir is None and not download:
         raise DtuError("no sound sources: pass --esc50 DIR, --download-esc50 or --sources DIR")
@@ -143,8 +152,13 @@ def synth_sources_cmd(
     clips_per_class: int = typer.Option(5, help="Clips per class (clip k goes to fold k % 5 + 1)."),
     seed: int = typer.Option(0, help="Seed of the variations."),
 ) -> None:
-    """Write the built-in synthesized sound events as a source folder for --sources."""
+    """Write the built-in synthesized sounds as a source folder.
+
+    Pass the folder to dtu syncaps generate --sources.
+    """
     if clips_per_class < 1:
         raise DtuError("--clips-per-class must be at least 1")
+    from dtu_audio.syncaps.synth import SYNTH_CLASSES, write_synth_sources
+
     sources = write_synth_sources(out, clips_per_class=clips_per_class, seed=seed)
     Console().print(f"{len(sources.categories)} clips of {len(SYNTH_CLASSES)} classes written to {out}")

@@ -13,8 +13,9 @@ from dtu_audio.errors import DtuError
 from dtu_audio.runtime import THREADS_HELP, configure
 from dtu_audio.specs import RunSpec, load_spec, preset_names
 from dtu_audio.training import run_outputs
-from dtu_audio.training.distributed import broadcast_object, init_process_group
-from dtu_audio.training.loop import BEST, LAST, train_run
+from dtu_audio.training.data import check_manifests, read_split_manifest
+from dtu_audio.training.run_outputs import LAST, WORD_TEXT_ENCODER
+from dtu_audio.weights.installed import WORDS, describe
 
 
 def _flag_overrides(**flags: object) -> list[str]:
@@ -32,11 +33,25 @@ def _resume_target(resume: Path) -> tuple[Path, Path]:
 
 
 def _new_run_dir(spec: RunSpec) -> Path:
+    from dtu_audio.training.distributed import broadcast_object
+
     name = spec.train.run_name or f"{spec.data.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
     run_dir = Path(broadcast_object(str(spec.train.output_dir / name)))
     if (run_dir / LAST).exists():
         raise DtuError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --name")
     return run_dir
+
+
+def _with_word_text_encoder(spec: RunSpec, run_dir: Path, is_main: bool) -> RunSpec:
+    """``words`` made concrete: a word-level BERT of the training captions, written into the run folder."""
+    from dtu_audio.encoders.word_text_encoder import write_caption_text_encoder
+    from dtu_audio.training.distributed import barrier
+
+    folder = run_dir / WORD_TEXT_ENCODER
+    if is_main:
+        write_caption_text_encoder(folder, read_split_manifest(spec, "train")[1].captions)
+    barrier()
+    return spec.model_copy(update={"model": spec.model.model_copy(update={"text_encoder": str(folder)})})
 
 
 def train(
@@ -58,10 +73,12 @@ def train(
     resume: Path | None = typer.Option(
         None, "--resume", help="Continue the run in this folder (or from this checkpoint)."
     ),
-    set_: list[str] = typer.Option([], "--set", help="Override a spec field: section.field=value (repeatable)."),
+    set_: list[str] = typer.Option(
+        [], "--set", help="Override a spec field (repeatable).", metavar="SECTION.FIELD=VALUE"
+    ),
     threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
 ) -> None:
-    """Train text-to-audio retrieval with the contrastive and temporal-order losses.
+    """Train with the contrastive and temporal-order losses.
 
     Writes runs/NAME/: spec.yaml, metrics.jsonl, curves.png, last.pt (every epoch) and best.pt (best
     validation t2a R@1 + a2t R@1). Ctrl-C saves last.pt; --resume continues exactly. Several GPUs
@@ -80,19 +97,27 @@ def train(
             "runtime.threads": threads,
         }
     ) + list(set_)
-    console = Console(stderr=True, highlight=False, log_path=False)
+    console = Console(stderr=True, highlight=False, log_path=False, soft_wrap=True)
     if resume is not None:
         run_dir, checkpoint = _resume_target(resume)
         spec = load_spec(run_dir / run_outputs.SPEC, overrides)
     else:
         default = dataset if dataset in preset_names() else "audiocaps"
         spec = load_spec(spec_name or default, overrides)
+    check_manifests(spec)
+    from dtu_audio.training.distributed import init_process_group  # torch: after the input checks
+    from dtu_audio.training.loop import outputs_summary, train_run
+
     group = init_process_group(spec.train.device)
     cpu_settings = configure(spec.runtime)
     if group.is_main:
         console.print(cpu_settings)
     if resume is None:
         run_dir, checkpoint = _new_run_dir(spec), None
+    if group.is_main:
+        console.print(f"text encoder: {describe(spec.model.text_encoder)}")
+    if spec.model.text_encoder == WORDS:
+        spec = _with_word_text_encoder(spec, run_dir, group.is_main)
     result = train_run(spec, run_dir, checkpoint, console)
     if not group.is_main:
         return
@@ -103,7 +128,4 @@ def train(
             f"continue with: dtu train --resume {run_dir}"
         )
         raise typer.Exit(130)
-    console.print(
-        f"done: {run_dir} — {BEST} from epoch {state.best_epoch} (t2a R@1 + a2t R@1 = {state.best_score:.2f}), "
-        f"{LAST}, {run_outputs.METRICS}, {run_outputs.CURVES}"
-    )
+    console.print(f"done: {outputs_summary(run_dir, state)}")

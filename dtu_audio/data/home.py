@@ -19,19 +19,11 @@ from pathlib import Path
 from dtu_audio.download import hold_lock
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import read_json, write_json
-from dtu_audio.weights.cache import cache_root, now_iso
+from dtu_audio.resolve import data_home
+from dtu_audio.weights.cache import now_iso
 
 RECORD_NAME = "dataset.json"
 DATASET_NAMES = ("clotho", "audiocaps", "syncaps")
-
-
-def data_home(home: str | os.PathLike | None = None) -> Path:
-    """The data home: ``home`` if given, else ``$DTU_DATA``, else ``data`` beside the weight cache."""
-    if home is not None:
-        return Path(home).expanduser()
-    if os.environ.get("DTU_DATA"):
-        return Path(os.environ["DTU_DATA"]).expanduser()
-    return cache_root() / "data"
 
 
 def dataset_dir(name: str, home: str | os.PathLike | None = None) -> Path:

@@ -10,11 +10,14 @@ import soxr
 
 from dtu_audio.errors import DtuError
 
+MIN_SOURCE_RATE = 1000
+
 
 def load_audio(path: str | Path, sample_rate: int, mono: bool = True) -> np.ndarray:
     """Decode ``path`` to float32 at ``sample_rate``: shape ``[T]`` if mono, else ``[C, T]``.
 
-    Raises a one-line ``DtuError`` naming the file when it is missing, unreadable or empty.
+    Raises a one-line ``DtuError`` naming the file when it is missing, unreadable, empty, or claims a
+    sample rate below :data:`MIN_SOURCE_RATE` (a damaged header that would resample to gigabytes).
     """
     path = Path(path)
     if not path.is_file():
@@ -25,6 +28,11 @@ def load_audio(path: str | Path, sample_rate: int, mono: bool = True) -> np.ndar
         raise DtuError(f"audio file {path} cannot be decoded: {err}") from None
     if data.shape[0] == 0:
         raise DtuError(f"audio file {path} is empty (0 samples)")
+    if source_rate < MIN_SOURCE_RATE:
+        raise DtuError(
+            f"audio file {path} claims a sample rate of {source_rate} Hz (below {MIN_SOURCE_RATE} Hz is not audio, "
+            "and resampling it would take vast memory); re-encode it at its real rate"
+        )
     if not np.isfinite(data).all():
         raise DtuError(f"audio file {path} holds NaN or infinite samples")
     if mono:

@@ -8,6 +8,7 @@ or ``caption_1`` .. ``caption_5`` (5 captions).
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -55,6 +56,11 @@ class Manifest:
         entries = tuple(replace(e, captions=tuple(flat[i * n : (i + 1) * n])) for i, e in enumerate(self.entries))
         return Manifest(n, entries)
 
+    def repeated_clips(self) -> dict[str, int]:
+        """Clip ids (audio file names) listed more than once, with how often."""
+        counts = Counter(e.id for e in self.entries)
+        return {clip: n for clip, n in counts.items() if n > 1}
+
     def subset(self, keep: Iterable[int]) -> Manifest:
         """The entries at the given indices, in that order."""
         return Manifest(self.captions_per_audio, tuple(self.entries[i] for i in keep))
@@ -78,6 +84,8 @@ def _parse_entry(row: object, index: int, n: int, source: str) -> AudioEntry:
     missing = [k for k in keys if not isinstance(row.get(k), str)]
     if missing:
         raise _fail(source, f"row {index} ({row['id']}) lacks {', '.join(missing)}")
+    if "audio" in row and not isinstance(row["audio"], str | None):
+        raise _fail(source, f"row {index} ({row['id']}) has an 'audio' that is not a path: {row['audio']!r}")
     duration = row.get("duration")
     if duration is not None and not isinstance(duration, int | float):
         raise _fail(source, f"row {index} ({row['id']}) has a non-numeric duration")
@@ -160,6 +168,16 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         raise DtuError(f"caption CSV {path} cannot be read: {err}") from None
 
 
+def _require_cells(rows: list[dict[str, str]], keys: list[str], path: Path) -> None:
+    """Refuse a row with more cells than the header or an empty cell under one of ``keys``."""
+    for number, row in enumerate(rows, start=1):
+        if None in row:
+            raise DtuError(f"caption CSV {path}: row {number} has more cells than the header")
+        empty = [key for key in keys if not (row.get(key) or "").strip()]
+        if empty:
+            raise DtuError(f"caption CSV {path}: row {number} has no {', '.join(empty)}; fill it in or remove the row")
+
+
 def _entry(audio_id: str, captions: list[str], audio_root: Path | None) -> AudioEntry:
     audio = str(audio_root / audio_id) if audio_root is not None else audio_id
     return AudioEntry(id=audio_id, audio=audio, captions=tuple(c.strip() for c in captions))
@@ -183,9 +201,11 @@ def manifest_from_csv(
         keys = [f"caption_{k}" for k in range(1, 6) if f"caption_{k}" in header]
         if len(keys) not in ALLOWED_CAPTIONS_PER_AUDIO:
             raise DtuError(f"caption CSV {path}: found {len(keys)} caption columns; expected 1 or 5")
-        entries = tuple(_entry(r["file_name"], [r[k] or "" for k in keys], root) for r in rows)
+        _require_cells(rows, ["file_name", *keys], path)
+        entries = tuple(_entry(r["file_name"], [r[k] for k in keys], root) for r in rows)
         return Manifest(len(keys), entries)
     if {"youtube_id", "start_time", "caption"} <= header:
+        _require_cells(rows, ["youtube_id", "start_time", "caption"], path)
         grouped: dict[str, list[str]] = {}
         for r in rows:
             audio_id = audio_id_format.format(**r)

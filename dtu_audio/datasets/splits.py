@@ -25,7 +25,7 @@ from dtu_audio.datasets.temporal import (
     reverse,
 )
 from dtu_audio.errors import DtuError
-from dtu_audio.fileio import write_json
+from dtu_audio.fileio import remove_stale_temporaries, write_json
 
 SPLITS = ("train", "val", "test")
 DATASETS = ("audiocaps", "clotho")
@@ -56,13 +56,17 @@ def split_file_name(dataset: str, split: str, captions_per_audio: int, version: 
 
 @dataclass(frozen=True)
 class SplitFiles:
-    """Everything built for one split: file name -> JSON object, positives/negatives, connective counts."""
+    """Everything built for one split: file name -> JSON object, positives/negatives, connective counts.
+
+    ``left_out`` counts, per variant file, the captions with a cue that could not be rewritten.
+    """
 
     split: str
     files: dict[str, object]
     pos_neg: dict[str, dict[str, list[str]]]
     counts_before: Counter
     counts_after: Counter
+    left_out: dict[str, int]
 
 
 def future_past(manifest: Manifest) -> Manifest:
@@ -70,8 +74,18 @@ def future_past(manifest: Manifest) -> Manifest:
     return manifest.subset(i for i, e in enumerate(manifest.entries) if any(map(has_temporal_cue, e.captions)))
 
 
-def _map_captions(manifest: Manifest, rewrite: Callable[[str], str] | None) -> Manifest:
-    return manifest if rewrite is None else manifest.with_captions(rewrite(c) for c in manifest.captions)
+def rewrite_captions(manifest: Manifest, rewrite: Callable[[str], str | None] | None) -> tuple[Manifest, int]:
+    """``manifest`` with each caption rewritten, and how many captions with a cue could not be.
+
+    A caption that cannot be rewritten keeps its text, so the variant lists the same clips with
+    as many captions; an evaluation skips such a pair instead of counting a tie.
+    """
+    if rewrite is None:
+        return manifest, 0
+    rewritten = [rewrite(c) for c in manifest.captions]
+    left_out = sum(new is None and has_temporal_cue(c) for c, new in zip(manifest.captions, rewritten, strict=True))
+    kept = (c if new is None else new for c, new in zip(manifest.captions, rewritten, strict=True))
+    return manifest.with_captions(kept), left_out
 
 
 def positives_negatives(manifest: Manifest) -> dict[str, dict[str, list[str]]]:
@@ -96,19 +110,22 @@ def build_split(split: str, manifest: Manifest, dataset: str, seed: int) -> Spli
     n = manifest.captions_per_audio
     versions = {"orig": manifest, "rearranged": manifest.with_captions(rebalance(manifest.captions, seed))}
     files: dict[str, object] = {}
+    left_out: dict[str, int] = {}
     for version, captions in versions.items():
         files[split_file_name(dataset, split, n, version)] = manifest_to_json(captions)
         if split == "test":
             temporal = future_past(captions)
             for variant, rewrite in TEMPORAL_VARIANTS.items():
                 name = split_file_name(dataset, split, n, version, variant)
-                files[name] = manifest_to_json(_map_captions(temporal, rewrite))
+                rewritten, left_out[name] = rewrite_captions(temporal, rewrite)
+                files[name] = manifest_to_json(rewritten)
     return SplitFiles(
         split,
         files,
         positives_negatives(manifest),
         count_connectives(manifest.captions),
         count_connectives(versions["rearranged"].captions),
+        {name: count for name, count in left_out.items() if count},
     )
 
 
@@ -120,10 +137,15 @@ def collect_files(built: list[SplitFiles]) -> dict[str, object]:
 
 
 def write_split_files(files: Mapping[str, object], out_dir: str | Path, force: bool = False) -> list[Path]:
-    """Write the files under ``out_dir`` atomically; refuse to overwrite any unless ``force``."""
+    """Write the files under ``out_dir`` atomically; refuse to overwrite any unless ``force``.
+
+    Temporary files that a killed earlier run left in ``out_dir`` are removed first.
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise DtuError(f"output folder {out_dir} is a file; pass a folder to --out")
+    if out_dir.is_dir():
+        remove_stale_temporaries(out_dir)  # what a killed earlier run left
     targets = {out_dir / name: obj for name, obj in files.items()}
     existing = [p.name for p in targets if p.exists()]
     if existing and not force:

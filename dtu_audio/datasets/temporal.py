@@ -1,9 +1,10 @@
-"""Temporal caption toolkit: find the connective that orders two events and rewrite around it.
+"""Temporal caption toolkit: rewrite captions around the connectives that order their events.
 
-Five connectives order two events: "followed by", "before" and "then" put the first event on
-the left, "preceded by" and "after" put it on the right. "while" and "as" mean simultaneity and
-are left alone. A caption with several connectives is transformed around the first one; the
-text after it is carried along untouched.
+A caption is read as a chain of events (:mod:`dtu_audio.datasets.temporal_chain`, whose five
+connectives and opposites are the one vocabulary of the package). The rewrites keep the
+grammar: a clause moved behind "followed by" becomes a noun phrase ("a man speaks" -> "a man
+speaking"), a shared subject stays in front, verb forms stay with their place. A caption with a
+cue that cannot be rewritten gives ``None``: it is never returned unchanged as its own "negative".
 """
 
 from __future__ import annotations
@@ -11,120 +12,142 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import replace as _with
 
-LEFT_FIRST = ("followed by", "before", "then")
-"""Connectives whose first event stands on their left, in the paper's paraphrase order."""
-RIGHT_FIRST = ("preceded by", "after")
-"""Connectives whose first event stands on their right, in the paper's paraphrase order."""
-CONNECTIVES = ("followed by", "then", "before", "after", "preceded by")
-"""The five connectives that order two events, in the paper's reporting order."""
-OPPOSITE = {
-    "followed by": "preceded by",
-    "preceded by": "followed by",
-    "before": "after",
-    "after": "before",
-    "then": "after",
-}
-"""The connective that states the opposite order with the events kept in place."""
-
-_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
-# Phrases that contain a connective word without ordering two events.
-_NOT_AN_ORDER_RE = re.compile(
-    r"\b(?:before\s+and\s+after|after\s+and\s+before|(?:every\s+)?now\s+and\s+then"
-    r"|after\s+(?:the\s+)?(?:other|another)|time\s+after\s+time|(?:than|as)\s+before)\b",
-    re.IGNORECASE,
+from dtu_audio.datasets.temporal_chain import (
+    CONNECTIVES,
+    LEFT_FIRST,
+    PASSIVE,
+    RIGHT_FIRST,
+    Chain,
+    Link,
+    clean_prefix,
+    fits,
+    link_matches,
+    parse_chain,
+    render,
+    without_aux,
 )
-# What joins the first clause to the connective: a comma (a full stop becomes one), "and", "is"/"are"
-# (before "followed by"), an adverb that only ever modifies the connective ("right after", "soon after").
-_JOINER_RE = re.compile(r"(?:\s*[,.;])?(?:\s+and)?(?:\s+(?:is|are|was|were|just|right|soon))?\s*$", re.IGNORECASE)
-_ENDING_RE = re.compile(r"[\s.,;:!?]*$")
-# fmt: off
-_DETERMINERS = frozenset((
-    "a", "an", "the", "another", "some", "more", "several", "multiple", "many", "few", "one", "two", "three",
-    "four", "five", "six", "seven", "eight", "nine", "ten", "his", "her", "their", "its", "my", "your",
-    "our", "this", "that", "these", "those", "someone", "somebody", "something", "he", "she", "they", "it",
-    "we", "i", "you", "people", "men", "women", "children", "kids", "birds", "dogs",
-))
-# Words that show the clause before them is a verb ("then speaks again", "then picks up").
-_VERB_FOLLOWERS = frozenset((
-    "and", "up", "down", "off", "out", "in", "on", "into", "onto", "over", "away", "again", "back", "to",
-    "with", "from", "at", "around", "through", "along",
-))
-# fmt: on
-# Comparatives that end a shared-subject clause ("gets louder and then quieter").
-_COMPARATIVES = frozenset(
-    {"louder", "quieter", "softer", "faster", "slower", "higher", "lower", "closer", "further", "farther", "stronger"}
-)
-_AUXILIARIES = frozenset({"is", "are", "was", "were"})
-_AND = frozenset({"and"})
-_PASSIVE = frozenset({"followed by", "preceded by"})
+from dtu_audio.datasets.temporal_grammar import Clause, parse_clause
+
+_ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class TemporalSplit:
-    """A caption cut at its first connective.
+def _form(clause: Clause) -> tuple[str, str]:
+    return (clause.aux, clause.tag)
 
-    The caption reads ``left + joiner + " " + connective + " " + right + ending``, where ``joiner``
-    is what tied the left clause to the connective (a comma, "and", "is", "right") and ``ending``
-    the closing full stop, if any.
+
+def _reversed_group(clauses: list[Clause]) -> list[Clause]:
+    """A shared-subject group with its verb phrases in reverse order, each in the form of its new slot."""
+    plural = clauses[0].plural
+    moved = [vp.in_form(*_form(slot), plural) for vp, slot in zip(reversed(clauses), clauses, strict=True)]
+    return [_with(moved[0], subject=clauses[0].subject)] + [_with(vp, subject="") for vp in moved[1:]]
+
+
+def _in_slot(group: list[Clause], slot: Clause) -> list[Clause]:
+    """A group moved into the place of another: when both have verbs, it takes the form that place had.
+
+    "A man speaks followed by a dog barking" -> "A dog barks followed by a man speaking": the
+    finite verb stays on the left, the gerund on the right, as in the original.
     """
-
-    left: str
-    joiner: str
-    connective: str
-    right: str
-    ending: str
-
-    @property
-    def first_event(self) -> str:
-        """The clause that describes the earlier event."""
-        return self.left if self.connective in LEFT_FIRST else self.right
-
-    @property
-    def second_event(self) -> str:
-        """The clause that describes the later event."""
-        return self.right if self.connective in LEFT_FIRST else self.left
+    first = group[0]
+    simple = "," not in first.subject + slot.subject
+    both = first.verb and slot.verb and first.subject and slot.subject and first.passive == slot.passive and simple
+    if not both or _form(first) == _form(slot):
+        return group
+    plural = first.plural
+    return [c.in_form(*_form(slot), plural) if _form(c) == _form(first) else c for c in group]
 
 
-def _connective_matches(caption: str) -> list[re.Match]:
-    masked = [m.span() for m in _NOT_AN_ORDER_RE.finditer(caption)]
-    return [
-        m
-        for m in _CONNECTIVE_RE.finditer(caption)
-        if not any(a <= m.start() < b for a, b in masked)
-        and re.search(r"\w", caption[: m.start()])
-        and re.search(r"\w", caption[m.end() :])
-    ]
+def _link_before(link: Link, left: Clause) -> Link:
+    """A link after a new left clause: "is"/"are" kept only after a noun phrase ("Rattling is followed by")."""
+    finite = left.verb and left.tag != "VBG"
+    return without_aux(link) if finite or link.connective not in PASSIVE else link
+
+
+def reverse_chain(chain: Chain) -> Chain:
+    """The chain with its events in reverse order, connectives kept in place: the order becomes wrong.
+
+    Groups of verb phrases sharing a subject keep the subject in front and reverse their verb
+    phrases; verb forms stay with their place; a group that lands behind "followed by" or
+    "preceded by" becomes a noun phrase.
+    """
+    groups = [[chain.clauses[i] for i in group] for group in chain.groups]
+    inner = [[chain.links[i] for i in group[:-1]] for group in chain.groups]
+    joints = [chain.links[group[-1]] for group in chain.groups[:-1]]
+    clauses: list[Clause] = []
+    shared: list[bool] = []
+    links: list[Link] = []
+    for k, source in enumerate(reversed(range(len(groups)))):
+        new = _in_slot(_reversed_group(groups[source]), groups[k][0])
+        if k > 0:
+            joint = _link_before(joints[k - 1], clauses[-len(groups[source + 1])])
+            links.append(joint)
+            if joint.connective in PASSIVE:
+                new = [vp.as_gerund() if i == 0 else vp.in_form("", "VBG") for i, vp in enumerate(new)]
+        links += inner[source]
+        clauses += new
+        shared += [False] + [True] * (len(new) - 1)
+    return Chain(tuple(clauses), tuple(links), tuple(shared), chain.ending, chain.initial)
+
+
+def _fit_right(clause: Clause, shared: bool, connective: str, main: Clause) -> Clause | None:
+    """``clause`` made to stand on the right of ``connective`` after ``main``; ``None`` when it cannot."""
+    if connective in PASSIVE:
+        return None if shared else clause.as_gerund()
+    if shared:
+        return clause.in_form("", "VBG") if connective in ("before", "after") else clause.in_form(*_form(main))
+    return clause
+
+
+def replace_chain(chain: Chain) -> Chain | None:
+    """The chain with its first connective swapped for the opposite, events in place; ``None`` if it cannot be."""
+    link = chain.links[0]
+    new = link.opposite()
+    right = _fit_right(chain.clauses[1], chain.shared[1], new.connective, chain.clauses[0])
+    if right is None:
+        return None
+    return _with(chain, clauses=(chain.clauses[0], right, *chain.clauses[2:]), links=(new, *chain.links[1:]))
+
+
+def _rewrite(caption: str, transform) -> str | None:
+    chain = parse_chain(caption)
+    if chain is None:
+        return None
+    out = transform(chain)
+    if out is None:
+        return None
+    text = render(out)
+    return None if _canonical(text) == _canonical(caption) else text
 
 
 def _canonical(text: str) -> str:
-    return " ".join(text.lower().split())
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-def split_caption(caption: str) -> TemporalSplit | None:
-    """Cut a caption at its first connective; ``None`` when it has none."""
-    matches = _connective_matches(caption)
-    if not matches:
-        return None
-    first = matches[0]
-    head = caption[: first.start()]
-    joiner = _JOINER_RE.search(head)
-    tail = caption[first.end() :]
-    ending = _ENDING_RE.search(tail)
-    return TemporalSplit(
-        left=head[: joiner.start()].strip(),
-        joiner=" ".join(re.sub(r"[,.;]", " , ", joiner.group().lower()).split()).replace(" ,", ","),
-        connective=_canonical(first.group()),
-        right=tail[: ending.start()].strip(),
-        ending="".join(ch for ch in ending.group() if ch in ".!?"),
-    )
+def reverse(caption: str) -> str | None:
+    """The events in reverse order, connectives kept: the order becomes wrong; ``None`` if not rewritable.
+
+    ``"A man speaks followed by a dog barking" -> "A dog barking followed by a man speaking"``;
+    ``"A woman hiccups then laughs" -> "A woman laughs then hiccups"``. A caption without a
+    connective also gives ``None``.
+    """
+    return _rewrite(caption, reverse_chain)
+
+
+def replace(caption: str) -> str | None:
+    """The first connective swapped for its opposite, events kept in place: the order becomes wrong.
+
+    followed by <-> preceded by, before <-> after, then -> after; ``None`` when not rewritable.
+    """
+    return _rewrite(caption, replace_chain)
 
 
 def connectives_in(caption: str) -> list[str]:
     """Every connective that orders two events in ``caption``, in reading order."""
-    return [_canonical(m.group()) for m in _connective_matches(caption)]
+    chain = parse_chain(caption)
+    return [] if chain is None else [link.connective for link in chain.links]
 
 
 def count_connectives(captions: Sequence[str]) -> Counter:
@@ -136,161 +159,216 @@ def count_connectives(captions: Sequence[str]) -> Counter:
 
 
 def has_temporal_cue(caption: str) -> bool:
-    """Whether the caption uses one of the five connectives, also in phrases such as "before and after".
+    """Whether the caption uses a connective word, also in phrases such as "one after the other".
 
-    Only captions where a connective orders two events are changed by the functions here.
+    The paper's rule for its temporal test subsets. :func:`reverse` and :func:`replace` rewrite
+    every such caption they can and give ``None`` for the others, never the caption unchanged.
     """
-    return _CONNECTIVE_RE.search(caption) is not None
-
-
-def capitalise(text: str) -> str:
-    """``text`` with its first letter upper-cased."""
-    return text[:1].upper() + text[1:]
-
-
-def decapitalise(text: str) -> str:
-    """``text`` with its first letter lower-cased, unless its first word is "I" or an acronym."""
-    word = text.split(" ", 1)[0]
-    if word == "I" or (len(word) > 1 and word.isupper()):
-        return text
-    return text[:1].lower() + text[1:]
+    return _ANY_CONNECTIVE_RE.search(caption) is not None
 
 
 def compose(first: str, second: str, connective: str) -> str:
     """A caption saying ``first`` happens before ``second`` with ``connective``.
 
-    The clause that opens the caption is capitalised and the other one starts lower-case:
-    ``compose("cow mooing", "toilet flushing", "after") == "Toilet flushing after cow mooing"``.
+    The clause that opens the caption is capitalised and the other one starts lower-case; a
+    clause that lands behind "followed by"/"preceded by" becomes a noun phrase:
+    ``compose("cow mooing", "a toilet flushes", "followed by") == "Cow mooing followed by a toilet flushing"``.
     """
     if connective not in CONNECTIVES:
         raise ValueError(f"unknown connective {connective!r}; expected one of {', '.join(CONNECTIVES)}")
-    lead, follow = (first, second) if connective in LEFT_FIRST else (second, first)
-    return f"{capitalise(lead.strip())} {connective} {decapitalise(follow.strip())}"
+    text = _composed(parse_clause(first.strip()), parse_clause(second.strip()), False, Link(connective))
+    return render(text)
 
 
-def _join(cut: TemporalSplit, left: str, joiner: str, connective: str, right: str) -> str:
-    glue = joiner if joiner.startswith(",") or not joiner else f" {joiner}"
-    return f"{capitalise(left)}{glue} {connective} {decapitalise(right)}{cut.ending}"
+def _composed(first: Clause, second: Clause, shared: bool, link: Link) -> Chain | None:
+    """The two-event chain saying ``first`` then ``second`` with ``link``; ``None`` when the grammar forbids it.
 
-
-def _without(joiner: str, words: frozenset[str]) -> str:
-    return " ".join(w for w in joiner.split() if w not in words)
-
-
-def reverse(caption: str) -> str:
-    """The two events swapped around the first connective, which is kept: the order becomes wrong.
-
-    ``"Cow mooing followed by toilet flushing" -> "Toilet flushing followed by cow mooing"``.
+    With a shared subject, ``first`` holds it and ``second`` is a verb phrase.
     """
-    cut = split_caption(caption)
-    if cut is None:
-        return caption
-    # "X are followed by Y" -> "Y followed by X": the auxiliary agreed with the old subject.
-    return _join(cut, cut.right, _without(cut.joiner, _AUXILIARIES), cut.connective, cut.left)
+    lead, follow = (first, second) if link.connective in LEFT_FIRST else _swapped(first, second, shared)
+    follow = _fit_right(follow, shared, link.connective, lead)
+    if follow is None:
+        return None
+    return Chain((lead, follow), (link,), (False, shared), "")
 
 
-def _swap_connective(cut: TemporalSplit, connective: str) -> str:
-    # "and after" reads as a second event, "is before" as a state: keep only a comma, an adverb,
-    # and "is" between two passive connectives ("is followed by" -> "is preceded by").
-    dropped = _AND if cut.connective in _PASSIVE and connective in _PASSIVE else _AND | _AUXILIARIES
-    return _join(cut, cut.left, _without(cut.joiner, dropped), connective, cut.right)
-
-
-def replace(caption: str) -> str:
-    """The first connective swapped for its opposite, events kept in place: the order becomes wrong.
-
-    followed by <-> preceded by, before <-> after, then -> after.
-    """
-    cut = split_caption(caption)
-    if cut is None:
-        return caption
-    return _swap_connective(cut, OPPOSITE[cut.connective])
-
-
-def _other_connectives(connective: str) -> list[str]:
+def other_connectives(connective: str) -> list[str]:
+    """The four other connectives: those of the same direction first, in the paper's paraphrase order."""
     same, other = (LEFT_FIRST, RIGHT_FIRST) if connective in LEFT_FIRST else (RIGHT_FIRST, LEFT_FIRST)
     return [c for c in same if c != connective] + list(other)
 
 
-def paraphrases(caption: str) -> list[str]:
-    """The same event order said with each of the other four connectives (positives)."""
-    cut = split_caption(caption)
-    if cut is None:
+def _events(chain: Chain) -> tuple[Clause, Clause]:
+    """The two events of a one-connective chain in the order they happen."""
+    left, right = chain.clauses
+    if chain.links[0].connective in LEFT_FIRST:
+        return left, right
+    return _swapped(left, right, chain.shared[1])
+
+
+def _swapped(first: Clause, second: Clause, shared: bool) -> tuple[Clause, Clause]:
+    """``(second, first)``; with a shared subject, the subject stays in front and the verbs trade forms."""
+    if not shared:
+        return second, first
+    return _with(second.in_form(*_form(first)), subject=first.subject), _with(first.in_form(*_form(second)), subject="")
+
+
+def _restated(caption: str, swap: bool) -> list[str]:
+    chain = parse_chain(caption)
+    if chain is None or len(chain.links) != 1:
         return []
-    return [compose(cut.first_event, cut.second_event, c) + cut.ending for c in _other_connectives(cut.connective)]
+    first, second = _events(chain)
+    if swap:
+        first, second = _swapped(first, second, chain.shared[1])
+    out = []
+    for connective in other_connectives(chain.links[0].connective):
+        composed = _composed(first, second, chain.shared[1], Link(connective))
+        if composed is not None:
+            out.append(render(_with(composed, ending=chain.ending)))
+    return out
+
+
+def paraphrases(caption: str) -> list[str]:
+    """The same event order said with each of the other four connectives that fit (positives)."""
+    return _restated(caption, swap=False)
 
 
 def contradictions(caption: str) -> list[str]:
-    """The reversed event order said with each of the other four connectives (negatives)."""
-    cut = split_caption(caption)
-    if cut is None:
-        return []
-    return [compose(cut.second_event, cut.first_event, c) + cut.ending for c in _other_connectives(cut.connective)]
+    """The reversed event order said with each of the other four connectives that fit (negatives)."""
+    return _restated(caption, swap=True)
 
 
-def _is_verb_phrase(clause: str) -> bool:
-    """Whether a clause lacks its own subject ("then speaks", "then uses a drill", "then fades").
+def _relinked(chain: Chain, connective: str) -> Chain | None:
+    """The chain with its first connective changed for one of the same direction, clauses in place."""
+    link = chain.links[0]
+    if not fits(connective, link.modifier):
+        return None
+    keep_aux = link.connective in PASSIVE and connective in PASSIVE
+    new = Link(connective, link.modifier, clean_prefix(link.prefix, keep_aux))
+    right = _fit_right(chain.clauses[1], chain.shared[1], connective, chain.clauses[0])
+    if right is None:
+        return None
+    return _with(chain, clauses=(chain.clauses[0], right, *chain.clauses[2:]), links=(new, *chain.links[1:]))
 
-    Such a clause only reads right after "then" or "and then", so it is never moved.
+
+def restatements(caption: str) -> dict[str, str]:
+    """The caption said with each connective that keeps its meaning and its grammar: connective -> caption.
+
+    A one-connective caption may take any connective ("A followed by B" -> "B after A"); a caption
+    with several changes its first connective for one of the same direction, clauses in place.
+    Modifiers ("shortly after") are kept, so a connective they do not fit is left out.
     """
-    words = [w.strip(",.;:!?") for w in clause.lower().split()]
-    if not words or words[0] in _DETERMINERS or (words[0].endswith("ing") and words[0] != "being"):
-        return False
-    first, rest = words[0], words[1:]
-    if first in _AUXILIARIES | _COMPARATIVES | _VERB_FOLLOWERS | {"being", "gets", "becomes"} or first.endswith("ly"):
-        return True
-    if not rest:
-        return first.endswith(("s", "ed"))
-    after = rest[0]
-    return first.endswith(("s", "ed")) and (after in _DETERMINERS or after in _VERB_FOLLOWERS or after.endswith("ly"))
+    chain = parse_chain(caption)
+    if chain is None:
+        return {}
+    own = chain.links[0]
+    out = {own.connective: caption}
+    if own.spelling or (chain.initial and link_matches(chain.clauses[0].text)):
+        return out  # "after which" has no other spelling; "After X, Y then Z" would count differently
+    if len(chain.links) == 1:
+        first, second = _events(chain)
+        for connective in other_connectives(own.connective):
+            if fits(connective, own.modifier):
+                composed = _composed(first, second, chain.shared[1], Link(connective, own.modifier))
+                if composed is not None:
+                    out[connective] = render(_with(composed, ending=chain.ending))
+        return {c: text for c, text in out.items() if c == own.connective or connectives_in(text) == [c]}
+    same = LEFT_FIRST if own.connective in LEFT_FIRST else RIGHT_FIRST
+    for connective in same:
+        relinked = _relinked(chain, connective) if connective != own.connective else None
+        if relinked is not None:
+            out[connective] = render(relinked)
+    rest = [link.connective for link in chain.links[1:]]
+    return {c: text for c, text in out.items() if c == own.connective or connectives_in(text) == [c, *rest]}
 
 
-def _swap_only(cut: TemporalSplit) -> bool:
-    """Whether other connective words surround the first one, so that its clauses must stay in place."""
-    return bool(_CONNECTIVE_RE.search(cut.left) or _CONNECTIVE_RE.search(cut.right))
+DIRECTION_BALANCED = {"followed by": 1 / 6, "then": 1 / 6, "before": 1 / 6, "after": 1 / 4, "preceded by": 1 / 4}
+"""Connective shares with as many captions naming the first event first as last: the originals of the
+matched replaced set, whose negatives can then use every connective as often as the originals do."""
 
 
-def _targets(cut: TemporalSplit) -> tuple[str, ...]:
-    """Connectives a caption may be rewritten to while keeping its meaning and its grammar."""
-    if set(cut.joiner.replace(",", " ").split()) - _AND - _AUXILIARIES:
-        return (cut.connective,)
-    # "followed by" already takes a noun phrase; after "then" or "before" a bare verb phrase may stand.
-    movable = cut.connective in {"followed by", *RIGHT_FIRST} or not _is_verb_phrase(cut.right)
-    if _swap_only(cut):
-        same = LEFT_FIRST if cut.connective in LEFT_FIRST else RIGHT_FIRST
-        return same if movable else (cut.connective,)
-    return CONNECTIVES if movable else (cut.connective,)
+def _choose(options: list[dict[str, str]], counts: Counter, share: Mapping[str, float], seed: int) -> dict[int, str]:
+    """Greedily give each caption with a choice the connective furthest below its ``share`` of ``counts``."""
+    flexible = [i for i, o in enumerate(options) if len(o) > 1]
+    rng = random.Random(seed)
+    rng.shuffle(flexible)
+    chosen = {i: next(iter(options[i])) for i in flexible}
+    for _ in range(2):
+        for i in flexible:
+            counts[chosen[i]] -= 1
+            targets = list(options[i])
+            rng.shuffle(targets)
+            chosen[i] = min(targets, key=lambda c: counts[c] / share[c])
+            counts[chosen[i]] += 1
+    return chosen
 
 
-def _rewrite(caption: str, cut: TemporalSplit, connective: str) -> str:
-    if connective == cut.connective:
-        return caption
-    if _swap_only(cut):
-        return _swap_connective(cut, connective)
-    return compose(cut.first_event, cut.second_event, connective) + cut.ending
+def _restated_to(captions: Sequence[str], counts: Counter, share: Mapping[str, float], seed: int) -> list[str]:
+    options = [restatements(c) for c in captions]
+    out = list(captions)
+    for i, connective in _choose(options, counts, share, seed).items():
+        out[i] = options[i][connective]
+    return out
 
 
 def rebalance(captions: Sequence[str], seed: int = 0) -> list[str]:
     """Rewrite connectives so that the five are used about equally, keeping every caption's meaning.
 
-    Captions with one connective may take any of the five ("A followed by B" -> "B after A");
-    captions with several swap their first connective for one that keeps the clauses in place.
-    Which captions change is drawn with ``seed``; captions without a connective stay as they are.
+    Each caption may take any of its :func:`restatements`; which captions change is drawn with
+    ``seed``, then a greedy pass (twice over) gives each the connective used least so far (every
+    connective of a caption counts). Captions without a connective stay as they are.
     """
-    cuts = [split_caption(c) for c in captions]
-    counts = count_connectives(captions)
-    flexible = [i for i, cut in enumerate(cuts) if cut is not None and len(_targets(cut)) > 1]
-    rng = random.Random(seed)
-    rng.shuffle(flexible)
-    chosen = {i: cuts[i].connective for i in flexible}
-    for _ in range(2):
-        for i in flexible:
-            counts[chosen[i]] -= 1
-            options = list(_targets(cuts[i]))
-            rng.shuffle(options)
-            chosen[i] = min(options, key=lambda c: counts[c])
-            counts[chosen[i]] += 1
-    out = list(captions)
-    for i, connective in chosen.items():
-        out[i] = _rewrite(captions[i], cuts[i], connective)
+    return _restated_to(captions, count_connectives(captions), dict.fromkeys(CONNECTIVES, 1.0), seed)
+
+
+def balance_directions(captions: Sequence[str], seed: int = 0) -> list[str]:
+    """Restate captions so that their first connectives follow :data:`DIRECTION_BALANCED`, meaning kept.
+
+    The originals of the matched replaced set (:func:`replace_matched`): half of them name the
+    first event first, half last, so that their negatives can use every connective as often.
+    """
+    firsts = Counter(dict.fromkeys(CONNECTIVES, 0))
+    firsts.update(c for caption in captions for c in connectives_in(caption)[:1])
+    return _restated_to(captions, firsts, DIRECTION_BALANCED, seed)
+
+
+def _replacements(caption: str) -> dict[str, str]:
+    """The caption with its first connective swapped for each connective of the opposite direction that fits."""
+    chain = parse_chain(caption)
+    if chain is None:
+        return {}
+    own = chain.links[0]
+    other = RIGHT_FIRST if own.connective in LEFT_FIRST else LEFT_FIRST
+    opposite = own.opposite()
+    out = {}
+    for connective in other:
+        if not fits(connective, opposite.modifier):
+            continue
+        link = Link(connective, opposite.modifier, clean_prefix(own.prefix, keep_aux=False))
+        right = _fit_right(chain.clauses[1], chain.shared[1], connective, chain.clauses[0])
+        if right is None:
+            continue
+        text = render(
+            _with(chain, clauses=(chain.clauses[0], right, *chain.clauses[2:]), links=(link, *chain.links[1:]))
+        )
+        if connectives_in(text)[:1] == [connective]:
+            out[connective] = text
     return out
+
+
+def replace_matched(captions: Sequence[str], seed: int = 0) -> list[str | None]:
+    """Replaced captions whose connectives follow the originals' own distribution (no connective prior).
+
+    Like :func:`replace` (events in place, the first connective now states the opposite order), but
+    each caption takes one of the opposite connectives that fit, chosen so that every connective is
+    as common among the negatives as among the originals' first connectives. Exact only when the
+    originals name the first event first as often as last (:func:`balance_directions` makes them
+    so); ``None`` where no opposite connective fits.
+    """
+    options = [_replacements(c) for c in captions]
+    original = Counter(c for caption in captions for c in connectives_in(caption)[:1])
+    share = {c: original[c] + 1e-9 for c in CONNECTIVES}
+    counts = Counter(dict.fromkeys(CONNECTIVES, 0))
+    counts.update(next(iter(o)) for o in options if o)
+    chosen = _choose(options, counts, share, seed)
+    return [(o[chosen[i]] if i in chosen else next(iter(o.values()))) if o else None for i, o in enumerate(options)]

@@ -4,7 +4,8 @@ A cache is a folder ``<cache_dir>/<key>/`` holding ``waveforms.f16`` (every clip
 ``offsets.npy`` (``[N + 1]`` sample offsets) and ``bad.json`` (clips that could not be decoded,
 by index, with the reason). The key hashes the audio files (path, size, mtime) and the audio
 settings, so a changed file or setting gives a new cache. The folder is built under a temporary
-name and renamed into place, so an interrupted build never leaves a half-written cache.
+name and renamed into place, so an interrupted build never leaves a half-written cache; the
+staging folders of builds that were killed are removed by the next build in the same folder.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from dtu_audio.datasets.audio import load_audio
 from dtu_audio.errors import DtuError
+from dtu_audio.fileio import remove_stale_temporaries, temporary_prefix, write_errors
 from dtu_audio.specs import AudioSpec
 
 _DATA, _OFFSETS, _BAD = "waveforms.f16", "offsets.npy", "bad.json"
@@ -92,20 +94,22 @@ def build_waveform_cache(
         return WaveformCache(folder)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        remove_stale_temporaries(folder.parent)
+        staging = Path(tempfile.mkdtemp(prefix=temporary_prefix(folder.name), dir=folder.parent))
     except OSError as err:
         raise DtuError(
             f"cannot write the waveform cache under {cache_dir}: {err.strerror}; set data.cache_dir"
         ) from None
     try:
-        offsets, bad = _decode_all(paths, audio, staging / _DATA, advance)
-        np.save(staging / _OFFSETS, offsets)
-        (staging / _BAD).write_text(json.dumps({str(k): v for k, v in bad.items()}))
-        try:
-            os.rename(staging, folder)
-        except OSError:
-            if not (folder / _OFFSETS).is_file():
-                raise
+        with write_errors(f"the waveform cache under {cache_dir}", "free space or set data.cache_dir"):
+            offsets, bad = _decode_all(paths, audio, staging / _DATA, advance)
+            np.save(staging / _OFFSETS, offsets)
+            (staging / _BAD).write_text(json.dumps({str(k): v for k, v in bad.items()}))
+            try:
+                os.rename(staging, folder)
+            except OSError:
+                if not (folder / _OFFSETS).is_file():
+                    raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return WaveformCache(folder)

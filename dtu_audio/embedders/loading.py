@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dtu_audio.errors import DtuError
+from dtu_audio.resolve import resolve_device, use_bf16
 
 if TYPE_CHECKING:
     import torch
@@ -77,35 +78,15 @@ def _model_type(folder: Path, reference: str) -> str:
     return model_type
 
 
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``auto`` is CUDA when present, else CPU; a CUDA device asked for without CUDA is a ``DtuError``."""
-    import torch
-
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError:
-        raise DtuError(f"device {device!r} is not a device; use auto, cpu, cuda or cuda:N") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise DtuError(f"device {device} asked for, but CUDA is not available; use --device cpu")
-    return resolved
-
-
-def use_bf16(precision: str, device: torch.device) -> bool:
-    """bf16 autocast: always for ``bf16``, on CUDA for ``auto``, never for ``fp32``."""
-    return precision == "bf16" or (precision == "auto" and device.type == "cuda")
-
-
 def load_embedder(reference: str | Path, device: str | torch.device = "auto", precision: str = "auto") -> Embedder:
     """The embedder of any model reference (see the module docstring), in eval mode on ``device``.
 
     ``precision`` is ``auto`` (bf16 autocast on CUDA), ``bf16`` or ``fp32``.
     """
+    import torch
+
     text = str(reference)
-    run_device = resolve_device(device)
+    run_device = device if isinstance(device, torch.device) else resolve_device(device)
     bf16 = use_bf16(precision, run_device)
     folder = pretrained_folder(text)
     if folder is not None:
@@ -133,9 +114,9 @@ def _retrieval_embedder(reference: str, device: torch.device, bf16: bool) -> Emb
     from dtu_audio.embedders.retrieval import RetrievalEmbedder
     from dtu_audio.encoders.checkpoint import load_model
     from dtu_audio.evaluation.embedding_cache import file_sha256
-    from dtu_audio.evaluation.pipeline import checkpoint_file
+    from dtu_audio.resolve import checkpoint_path
 
-    path = checkpoint_file(reference)
+    path = checkpoint_path(reference)
     return RetrievalEmbedder(load_model(path, device=device), reference, path, file_sha256(path), bf16)
 
 
@@ -144,7 +125,7 @@ def load_model(reference: str | Path, device: str | torch.device = "cpu"):
     text = str(reference)
     folder = pretrained_folder(text)
     if folder is not None:
-        return _folder_embedder(folder, text, resolve_device(device), bf16=False)
+        return _folder_embedder(folder, text, resolve_device(str(device)), bf16=False)
     from dtu_audio.encoders.checkpoint import load_model as load_retrieval_model
 
     return load_retrieval_model(reference, device=device)

@@ -1,4 +1,5 @@
-"""The log-mel front-end: torch.stft power spectrum, Slaney mel filters, decibels (as torchlibrosa)."""
+"""The log-mel front-end: torch.stft power spectrum, Slaney mel filters, decibels (as torchlibrosa),
+and the original's stored front-end kernels (:func:`original_frontend_state`)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,27 @@ def slaney_mel_filters(sample_rate: int, n_fft: int, n_mels: int, f_min: float, 
     weights = torch.clamp(torch.minimum(lower, upper), min=0)
     weights *= (2.0 / (hz_edges[2:] - hz_edges[:-2]))[:, None]
     return weights.T.contiguous().float()
+
+
+def original_frontend_state(audio: AudioSpec) -> dict[str, Tensor]:
+    """The state-dict entries of the original's torchlibrosa front-end, as it computes them.
+
+    ``mel_trans.stft.conv_real.weight`` / ``conv_imag.weight`` ``[n_fft // 2 + 1, 1, n_fft]``: the real
+    and imaginary parts of the DFT matrix times the periodic Hann window (centred in ``n_fft``);
+    ``log_trans.melW`` ``[n_fft // 2 + 1, n_mels]``: the Slaney mel filters. Computed in float64,
+    stored as float32, as torchlibrosa does. We compute the same numbers in :class:`LogMel`; these are
+    saved so that the original code loads our checkpoints with a strict ``load_state_dict``.
+    """
+    bins = audio.n_fft // 2 + 1
+    window = torch.zeros(audio.n_fft, dtype=torch.float64)
+    start = (audio.n_fft - audio.win_length) // 2
+    window[start : start + audio.win_length] = torch.hann_window(audio.win_length, periodic=True, dtype=torch.float64)
+    angles = 2 * math.pi * torch.outer(torch.arange(bins), torch.arange(audio.n_fft)).double() / audio.n_fft
+    return {
+        "mel_trans.stft.conv_real.weight": (torch.cos(angles) * window).float().unsqueeze(1),
+        "mel_trans.stft.conv_imag.weight": (-torch.sin(angles) * window).float().unsqueeze(1),
+        "log_trans.melW": slaney_mel_filters(audio.sample_rate, audio.n_fft, audio.n_mels, audio.f_min, audio.f_max),
+    }
 
 
 class LogMel(nn.Module):

@@ -41,3 +41,9 @@ def write_word_text_encoder(
     if with_weights:
         BertModel(config, add_pooling_layer=False).save_pretrained(folder)
     return folder
+
+
+def write_caption_text_encoder(folder: str | Path, captions: Iterable[str]) -> Path:
+    """The ``words`` text encoder for ``captions``: 2 layers, 64-d, a vocabulary of their words; no weights."""
+    words = {word.strip(".,").lower() for caption in captions for word in caption.split()}
+    return write_word_text_encoder(folder, words, hidden_size=64, num_layers=2, num_heads=2)

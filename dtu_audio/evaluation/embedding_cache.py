@@ -10,26 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import platformdirs
 import torch
 
 from dtu_audio.errors import DtuError
-from dtu_audio.fileio import atomic_path, write_json
+from dtu_audio.fileio import atomic_path, write_errors, write_json
 
 _INDEX = "checkpoints.json"
-
-
-def default_cache_root() -> Path:
-    """Where embeddings are cached: ``$DTU_HOME/embeddings``, else the user cache folder."""
-    home = os.environ.get("DTU_HOME")
-    base = Path(home) if home else platformdirs.user_cache_path("dtu-audio")
-    return base / "embeddings"
 
 
 def file_sha256(path: str | Path) -> str:
@@ -86,14 +77,11 @@ class _Store:
         if self.path is None:
             return
         keys = list(self.rows)
-        try:
-            with atomic_path(self.path) as tmp:
-                torch.save({"keys": keys, "embeds": torch.stack([self.rows[k] for k in keys])}, tmp)
-        except OSError as err:
-            raise DtuError(
-                f"cannot write the embedding cache {self.path}: {err.strerror or err}; "
-                "set DTU_HOME to a writable folder or pass --no-cache"
-            ) from None
+        # torch.save reports a full disk as a RuntimeError
+        hint = "free space, set DTU_HOME to a writable folder, or pass --no-cache"
+        what = f"the embedding cache {self.path}"
+        with write_errors(what, hint, also=(RuntimeError,)), atomic_path(self.path) as tmp:
+            torch.save({"keys": keys, "embeds": torch.stack([self.rows[k] for k in keys])}, tmp)
 
 
 class EmbeddingCache:

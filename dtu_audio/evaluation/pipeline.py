@@ -3,68 +3,16 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from dtu_audio.data.home import default_data_root
 from dtu_audio.embedders.base import Embedder
-from dtu_audio.errors import DtuError
-from dtu_audio.evaluation.embedding_cache import EmbeddingCache, default_cache_root
-from dtu_audio.evaluation.runner import AudioLocator, evaluate_suite
-from dtu_audio.evaluation.suites import DATASETS, RECIPES, SuiteName, TestSet, build_suite, custom_recipes
+from dtu_audio.evaluation.embedding_cache import EmbeddingCache
+from dtu_audio.evaluation.prepare import PreparedSuite
+from dtu_audio.evaluation.runner import evaluate_suite
+from dtu_audio.resolve import cache_dir
 from dtu_audio.specs import RunSpec
-
-_CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
-
-
-@dataclass(frozen=True)
-class PreparedSuite:
-    """The test sets of one dataset and where their audio is."""
-
-    dataset: str
-    data_root: Path
-    suite: SuiteName
-    test_sets: list[TestSet]
-    locator: AudioLocator
-
-
-def prepare_suite(dataset: str, spec: RunSpec, data_root: Path | None = None) -> PreparedSuite:
-    """The test sets of ``dataset`` (a name in :data:`DATASETS` or a manifest file) for ``spec.eval.suite``."""
-    root = data_root or spec.data.data_root
-    if dataset in DATASETS:
-        root = root or default_data_root(dataset)
-        if not root.is_dir():
-            raise DtuError(
-                f"where is the {dataset} data? {root} does not exist: run dtu data prepare {dataset}, "
-                "or pass --data-root DIR (the folder with its test manifest)"
-            )
-        name, recipes = dataset, RECIPES[dataset]
-    else:
-        manifest = Path(dataset)
-        if not manifest.is_file():
-            raise DtuError(f"unknown dataset {dataset!r}: use {', '.join(DATASETS)} or the path of a test manifest")
-        name, recipes = manifest.stem, custom_recipes(manifest.resolve())
-        root = root or manifest.resolve().parent
-    root = Path(root)
-    if not root.is_dir():
-        raise DtuError(f"data root {root} is not a folder")
-    test_sets = build_suite(recipes, root, spec.eval.suite, seed=spec.train.seed)
-    audio_roots = [r for r in (spec.data.audio_root, root) if r is not None]
-    return PreparedSuite(name, root, spec.eval.suite, test_sets, AudioLocator(audio_roots))
-
-
-def checkpoint_file(name_or_path: str) -> Path:
-    """The file behind ``--ckpt``: a path, or a weight-cache name resolved like ``load_model`` does."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    if path.suffix in _CHECKPOINT_SUFFIXES or len(path.parts) > 1:
-        raise DtuError(f"checkpoint {path} does not exist")
-    from dtu_audio.weights import weight_path
-
-    return Path(weight_path(name_or_path))
 
 
 def evaluate_checkpoint(
@@ -74,7 +22,7 @@ def evaluate_checkpoint(
     from dtu_audio.embedders import load_embedder
 
     started = time.perf_counter()
-    embedder = load_embedder(reference, device=device, precision=spec.train.precision)
+    embedder = load_embedder(reference, device=device, precision=spec.eval.precision)
     return evaluate_embedder(embedder, prepared, spec, device, cache_root, started=started)
 
 
@@ -96,7 +44,7 @@ def evaluate_embedder(
         embedder.fingerprint,
         embedder.audio_settings,
         embedder.text_settings,
-        root=(cache_root or default_cache_root()) if spec.eval.embedding_cache else None,
+        root=(cache_root or cache_dir("embeddings")) if spec.eval.embedding_cache else None,
         source=embedder.source,
     )
     loaded = time.perf_counter()
@@ -107,9 +55,11 @@ def evaluate_embedder(
         prepared.locator,
         batch_size=spec.eval.batch_size,
         bootstrap_samples=spec.eval.bootstrap_samples,
-        seed=spec.train.seed,
+        seed=spec.eval.seed,
         device=device,
     )
+    for name, baseline in prepared.text_baselines.items():
+        outcome["sets"][name]["text_baseline"] = baseline
     outcome["timing"] = {"load_model_s": loaded - started, **outcome["timing"]}
     outcome["timing"]["total_s"] = time.perf_counter() - started
     describe = getattr(embedder, "describe", None)

@@ -2,62 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import torch
 
 from dtu_audio import metrics
-from dtu_audio.datasets.manifest import Manifest
+from dtu_audio.datasets import temporal
 from dtu_audio.datasets.temporal import CONNECTIVES
 from dtu_audio.embedders.base import Embedder
 from dtu_audio.errors import DtuError
 from dtu_audio.evaluation.breakdown import OVERLAP_LABELS, connective_of, overlap_of
 from dtu_audio.evaluation.diagnostics import grounding_control, pair_outcomes, recall_changes
 from dtu_audio.evaluation.embedding_cache import EmbeddingCache
+from dtu_audio.evaluation.prepare import AudioLocator
 from dtu_audio.evaluation.statistics import breakdown, summarise
 from dtu_audio.evaluation.suites import TestSet
-
-
-class AudioLocator:
-    """Finds a clip by its manifest path, else by file name under the audio roots (searched recursively)."""
-
-    def __init__(self, roots: Sequence[Path]):
-        self.roots = [Path(r) for r in roots]
-        self._by_name: dict[str, Path] | None = None
-
-    def _index(self) -> dict[str, Path]:
-        if self._by_name is None:
-            self._by_name = {}
-            for root in self.roots:
-                for folder, _, names in os.walk(root):
-                    for name in names:
-                        self._by_name.setdefault(name, Path(folder) / name)
-        return self._by_name
-
-    def _find(self, audio: str, audio_id: str) -> Path | None:
-        names = (audio, audio_id, Path(audio).name)  # a relative manifest path is relative to the data root
-        candidates = [Path(audio)] + [root / name for root in self.roots for name in names]
-        found = next((p for p in candidates if p.is_file()), None)
-        if found is None:
-            index = self._index()
-            found = index.get(audio_id) or index.get(Path(audio).name)
-        return found
-
-    def paths(self, manifest: Manifest, set_name: str) -> list[Path]:
-        """Audio path of every clip of ``manifest``; a one-line error names the missing ones."""
-        found = [self._find(e.audio, e.id) for e in manifest.entries]
-        missing = [e.id for e, p in zip(manifest.entries, found, strict=True) if p is None]
-        if missing:
-            where = " or ".join(str(r) for r in self.roots) or "the manifest's paths"
-            first = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
-            raise DtuError(
-                f"test set {set_name}: {len(missing)} of {len(manifest)} audio files not found under {where}: "
-                f"{first} (pass --data-root DIR holding the audio)"
-            )
-        return found
 
 
 def _protocols(audio: torch.Tensor, captions: torch.Tensor, per_audio: int, device) -> dict:
@@ -137,8 +97,9 @@ def _variant_diagnostics(
     _check_same_clips(variant, original)
     audio, original_embeds = embedded[original.name]
     _, altered_embeds = embedded[variant.name]
-    pairs = zip(original.manifest.captions, variant.manifest.captions, strict=True)
+    pairs = list(zip(original.manifest.captions, variant.manifest.captions, strict=True))
     rows = torch.tensor([i for i, (a, b) in enumerate(pairs) if a != b], dtype=torch.long)
+    left_out = sum(a == b and temporal.has_temporal_cue(a) for a, b in pairs)
     clips = rows // variant.manifest.captions_per_audio
     captions, altered = original_embeds[rows], altered_embeds[rows]
     correct = pair_outcomes(audio, captions, altered, clips)
@@ -154,5 +115,6 @@ def _variant_diagnostics(
         "by_connective": breakdown(correct, clip_ids, connectives, CONNECTIVES, bootstrap_samples, seed),
         "by_overlap": breakdown(correct, clip_ids, overlaps, OVERLAP_LABELS, bootstrap_samples, seed),
         "pair_outcomes": {"clips": clip_ids.tolist(), "correct": correct.astype(int).tolist()},
+        "left_out": left_out,
         "changes": {p: recall_changes(original_scores[p], variant_scores[p]) for p in protocols},
     }

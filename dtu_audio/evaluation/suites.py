@@ -8,6 +8,9 @@ A set is read from the first of its file names found under the data root; when n
 derived from its parent with the temporal caption toolkit: the temporal subset keeps the clips with
 at least one caption holding a connective, ``reverse`` swaps the two events around the connective,
 ``replace`` swaps the connective for its opposite, ``rebalance`` rebalances the connectives.
+Not in the paper: ``future_past_matched`` restates the temporal subset so that half its captions
+name the first event first, and ``future_past_matched_replace`` replaces their connectives so that
+each connective is as common among the negatives as among those originals (no connective prior).
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ from typing import Literal
 
 from dtu_audio.datasets import temporal
 from dtu_audio.datasets.manifest import Manifest, load_manifest_or_csv
+from dtu_audio.datasets.splits import rewrite_captions
 from dtu_audio.errors import DtuError
 
 SuiteName = Literal["standard", "temporal", "all"]
 SetKind = Literal["standard", "temporal", "rebalanced"]
-Derivation = Literal["temporal_subset", "reverse", "replace", "rebalance"]
+Derivation = Literal["temporal_subset", "reverse", "replace", "rebalance", "balance_directions", "replace_matched"]
+Alteration = Literal["reverse", "replace", "replace_matched"]
+ALTERATIONS = ("reverse", "replace", "replace_matched")
 DATASETS = ("audiocaps", "clotho", "syncaps")
 
 
@@ -46,18 +52,24 @@ class TestSet:
     kind: SetKind
     source: str
     variant_of: str | None = None
-    alteration: Literal["reverse", "replace"] | None = None
+    alteration: Alteration | None = None
 
 
 def _temporal_family(
-    prefix: str, parent: str, files: dict[str, tuple[str, ...]], kind: SetKind = "temporal"
+    prefix: str, parent: str, files: dict[str, tuple[str, ...]], kind: SetKind = "temporal", matched: bool = True
 ) -> list[SetRecipe]:
     subset = f"{prefix}future_past"
-    return [
+    family = [
         SetRecipe(subset, files["subset"], kind, parent, "temporal_subset"),
         SetRecipe(f"{subset}_reverse", files["reverse"], kind, subset, "reverse"),
         SetRecipe(f"{subset}_replace", files["replace"], kind, subset, "replace"),
     ]
+    if matched:  # not in the paper: a replaced set without the connective prior, and the originals it alters
+        family += [
+            SetRecipe(f"{subset}_matched", (), kind, subset, "balance_directions"),
+            SetRecipe(f"{subset}_matched_replace", (), kind, f"{subset}_matched", "replace_matched"),
+        ]
+    return family
 
 
 RECIPES: dict[str, list[SetRecipe]] = {
@@ -82,6 +94,7 @@ RECIPES: dict[str, list[SetRecipe]] = {
                 "replace": ("test_audioset_5_rearranged_future_past_replace.json",),
             },
             kind="rebalanced",
+            matched=False,
         ),
     ],
     "clotho": [
@@ -114,7 +127,7 @@ def _select(recipes: list[SetRecipe], suite: SuiteName) -> list[SetRecipe]:
     by_name = {r.name: r for r in recipes}
     wanted = {r.name for r in recipes if suite == "all" or r.kind == suite}
     for recipe in recipes:  # a variant needs the set it alters, for order accuracy and metric changes
-        if recipe.name in wanted and recipe.derivation in ("reverse", "replace"):
+        if recipe.name in wanted and recipe.derivation in ALTERATIONS:
             wanted.add(by_name[recipe.parent].name)
     return [r for r in recipes if r.name in wanted]
 
@@ -123,10 +136,14 @@ def _derive(recipe: SetRecipe, parent: Manifest, seed: int) -> Manifest:
     if recipe.derivation == "temporal_subset":
         keep = [i for i, e in enumerate(parent.entries) if any(map(temporal.has_temporal_cue, e.captions))]
         return parent.subset(keep)
-    if recipe.derivation == "reverse":
-        return parent.with_captions(temporal.reverse(c) for c in parent.captions)
-    if recipe.derivation == "replace":
-        return parent.with_captions(temporal.replace(c) for c in parent.captions)
+    if recipe.derivation in ("reverse", "replace"):
+        rewrite = temporal.reverse if recipe.derivation == "reverse" else temporal.replace
+        return rewrite_captions(parent, rewrite)[0]
+    if recipe.derivation == "balance_directions":
+        return parent.with_captions(temporal.balance_directions(parent.captions, seed=seed))
+    if recipe.derivation == "replace_matched":
+        negatives = temporal.replace_matched(parent.captions, seed=seed)
+        return parent.with_captions(c if n is None else n for c, n in zip(parent.captions, negatives, strict=True))
     return parent.with_captions(temporal.rebalance(parent.captions, seed=seed))
 
 
@@ -154,7 +171,13 @@ def build_suite(recipes: list[SetRecipe], data_root: Path, suite: SuiteName, see
             manifest, source = _derive(recipe, parent.manifest, seed), f"{recipe.derivation} of {parent.name}"
         if len(manifest) == 0:
             raise DtuError(f"test set {recipe.name} ({source}) has no clips")
-        altered = recipe.derivation in ("reverse", "replace")
+        if repeated := manifest.repeated_clips():
+            clip, times = next(iter(repeated.items()))
+            raise DtuError(
+                f"test set {recipe.name} ({source}) lists {clip} {times} times ({len(repeated)} clips repeated); "
+                "a clip must appear once in a test set, or recalls count it twice: remove the repeats"
+            )
+        altered = recipe.derivation in ALTERATIONS
         loaded[recipe.name] = TestSet(
             recipe.name,
             manifest,

@@ -88,8 +88,10 @@ def order_table(result: dict) -> TableData | None:
     if not names:
         return None
     baseline = any("text_baseline" in result["sets"][n] for n in names)
+    left_out = any(result["sets"][n].get("left_out") for n in names)
     columns = ["variant", "pairs", "order acc.\n[95% CI]", "shuffled\naudio", "grounded\n[95% CI]"]
     columns += ["text\nonly"] if baseline else []
+    columns += ["left\nout"] if left_out else []
     table = TableData(f"{_title(result)}: order", columns, [False] + [True] * (len(columns) - 1))
     for name in names:
         entry = result["sets"][name]
@@ -103,11 +105,19 @@ def order_table(result: dict) -> TableData | None:
         if baseline:
             text_only = entry.get("text_baseline")
             cells.append("" if text_only is None else one_decimal(text_only.get("accuracy")) or "n/a")
+        if left_out:
+            cells.append(str(entry.get("left_out", 0)))
         table.add(*cells)
     table.caption = (
         "order acc.: % of captions the clip scores above their altered version (chance 50); shuffled audio: the "
         "same with another clip's audio; grounded: order acc. minus shuffled, in points"
         + ("; text only: a classifier that reads the two captions and never hears the audio" if baseline else "")
+        + ("; left out: captions with a connective that could not be rewritten" if left_out else "")
+        + (
+            "; _replace is the paper's set, _matched_replace has no connective prior"
+            if any("matched" in n for n in names)
+            else ""
+        )
     )
     return table
 

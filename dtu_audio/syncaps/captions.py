@@ -8,18 +8,12 @@ rule: a capital first letter, everything else lower case.
 
 from __future__ import annotations
 
-from dtu_audio.datasets.temporal import LEFT_FIRST, RIGHT_FIRST, compose
+from dtu_audio.datasets.temporal import CONNECTIVES, LEFT_FIRST, RIGHT_FIRST, compose, other_connectives
+from dtu_audio.datasets.temporal_chain import OPPOSITE
 
-CONNECTIVES = LEFT_FIRST + RIGHT_FIRST
 #: The opposite connective as the paper's SynCaps ``test_replaced.json`` has it: unlike the
-#: AudioCaps files (and ``temporal.OPPOSITE``), "then" becomes "before" there.
-SYNCAPS_OPPOSITE = {
-    "followed by": "preceded by",
-    "preceded by": "followed by",
-    "before": "after",
-    "after": "before",
-    "then": "before",
-}
+#: AudioCaps files (and ``temporal_chain.OPPOSITE``), "then" becomes "before" there.
+SYNCAPS_OPPOSITE = {**OPPOSITE, "then": "before"}
 
 
 def coordinator(connective: str) -> str:
@@ -63,11 +57,6 @@ def replaced_caption(caption: str, connective: str) -> str:
     return caption_for_events(first, second, opposite)
 
 
-def _other_connectives(connective: str) -> list[str]:
-    same, other = (LEFT_FIRST, RIGHT_FIRST) if coordinator(connective) == "future" else (RIGHT_FIRST, LEFT_FIRST)
-    return [c for c in same if c != connective] + list(other)
-
-
 def positives_and_negatives(caption: str, connective: str) -> dict[str, list[str]]:
     """Paraphrases with the same event order (``positive``) and with it reversed (``negative``).
 
@@ -75,7 +64,7 @@ def positives_and_negatives(caption: str, connective: str) -> dict[str, list[str
     ``audio_id_to_pos_neg_eg.json``; negative ``k`` is positive ``k`` with the events swapped.
     """
     first, second = events_of(caption, connective)
-    others = _other_connectives(connective)
+    others = other_connectives(connective)
     return {
         "positive": [caption_for_events(first, second, c) for c in others],
         "negative": [caption_for_events(second, first, c) for c in others],

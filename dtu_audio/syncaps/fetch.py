@@ -8,12 +8,13 @@ import zipfile
 from pathlib import Path
 
 import gdown
-import platformdirs
 import requests
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.progress import BarColumn, DownloadColumn, TextColumn, TransferSpeedColumn
 
 from dtu_audio.download import download_problem, download_resumable
 from dtu_audio.errors import DtuError
+from dtu_audio.progress import Progress
+from dtu_audio.resolve import cache_dir
 from dtu_audio.syncaps.recipe import AUTHORS_FILES
 
 #: The paper's public repository, pinned to the commit the recipe was published in.
@@ -23,11 +24,6 @@ PUBLISHED_RECIPE_URL = (
 )
 ESC50_URL = "https://github.com/karoldvl/ESC-50/archive/master.zip"
 _DOWNLOAD_ERRORS = (gdown.exceptions.DownloadError, requests.RequestException, OSError)
-
-
-def cache_root() -> Path:
-    """The dtu cache: ``$DTU_HOME`` when set, else the per-user cache folder."""
-    return Path(os.environ.get("DTU_HOME") or platformdirs.user_cache_dir("dtu-audio"))
 
 
 def _download(url: str, target: Path, show_progress: bool = False) -> None:
@@ -49,11 +45,11 @@ def _problem(err: Exception) -> str:
 
 
 def _recipe_folder() -> Path:
-    return cache_root() / "syncaps" / "published-recipe"
+    return cache_dir("syncaps") / "published-recipe"
 
 
 def _esc50_checkout() -> Path:
-    return cache_root() / "esc50" / "ESC-50-master"
+    return cache_dir("esc50") / "ESC-50-master"
 
 
 def pending_downloads(esc50: bool = True) -> list[str]:

@@ -8,8 +8,10 @@ from pathlib import Path
 from rich.console import Console
 
 from dtu_audio.errors import DtuError
+from dtu_audio.fileio import write_errors
 from dtu_audio.syncaps.outputs import write_outputs
 from dtu_audio.syncaps.recipe import Recipe, recipe_to_json, write_recipe
+from dtu_audio.syncaps.render import RERUN_HINT
 from dtu_audio.syncaps.runner import AUDIO_DIR, RunCounts, check_writable, render_all
 from dtu_audio.syncaps.sources import SourceSet
 
@@ -46,7 +48,8 @@ def generate(
     check_writable(out_dir)
     recipe_json = recipe_to_json(recipe, descriptions)
     _check_same_set(recipe_json, out_dir / RECIPE_JSON)
-    write_recipe(recipe, descriptions, out_dir / RECIPE_JSON)
-    counts = render_all(recipe, sources, out_dir, workers=workers, console=console)
-    write_outputs(recipe, out_dir, (out_dir / AUDIO_DIR).resolve())
+    with write_errors(f"into {out_dir}", RERUN_HINT):
+        write_recipe(recipe, descriptions, out_dir / RECIPE_JSON)
+        counts = render_all(recipe, sources, out_dir, workers=workers, console=console)
+        write_outputs(recipe, out_dir, (out_dir / AUDIO_DIR).resolve())
     return counts

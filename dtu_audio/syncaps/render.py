@@ -11,13 +11,14 @@ import soundfile as sf
 import soxr
 
 from dtu_audio.datasets.audio import load_audio
-from dtu_audio.fileio import atomic_path
+from dtu_audio.fileio import atomic_path, write_errors
 from dtu_audio.syncaps.mixing import mix_pair
 from dtu_audio.syncaps.recipe import ClipPlan, Recipe
 from dtu_audio.syncaps.sources import SourceSet
 from dtu_audio.syncaps.transforms import apply_transform
 
 WAV_SUBTYPE = "PCM_16"
+RERUN_HINT = "check the free space, then rerun the same command: finished clips are kept"
 
 
 @lru_cache(maxsize=256)
@@ -59,6 +60,7 @@ def write_clip(clip: ClipPlan, recipe: Recipe, sources: SourceSet, audio_dir: Pa
     Samples beyond full scale are clipped.
     """
     waveform = np.clip(render_clip(clip, recipe, sources), -1.0, 1.0)
-    with atomic_path(audio_dir / clip.name) as tmp:
+    target = audio_dir / clip.name
+    with write_errors(target, RERUN_HINT, also=(sf.SoundFileError,)), atomic_path(target) as tmp:
         sf.write(tmp, waveform, recipe.sample_rate, subtype=WAV_SUBTYPE, format="WAV")
         return hashlib.sha256(tmp.read_bytes()).hexdigest()

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import atomic_open
+from dtu_audio.progress import Progress
+from dtu_audio.syncaps.parent_watch import exit_with_parent
 from dtu_audio.syncaps.recipe import ClipPlan, Recipe
 from dtu_audio.syncaps.render import write_clip
 from dtu_audio.syncaps.sources import SourceSet
@@ -74,9 +76,10 @@ def _remove_stale_temporaries(audio_dir: Path) -> None:
 _WORKER: dict = {}
 
 
-def _init_worker(recipe: Recipe, sources: SourceSet, audio_dir: Path, in_pool: bool = False) -> None:
-    if in_pool:
+def _init_worker(recipe: Recipe, sources: SourceSet, audio_dir: Path, parent_pid: int | None = None) -> None:
+    if parent_pid is not None:  # a pool worker: Ctrl-C is the main process's to handle; a killed one ends it
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        exit_with_parent(parent_pid)
     _WORKER.update(recipe=recipe, sources=sources, audio_dir=audio_dir)
 
 
@@ -90,7 +93,9 @@ def _results(todo: list[ClipPlan], workers: int, recipe: Recipe, sources: Source
         yield from map(_render, todo)
         return
     # Workers ignore Ctrl-C: the main process stops handing out clips and lets running ones finish.
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(recipe, sources, audio_dir, True)) as pool:
+    # They end by themselves when the main process is killed.
+    initargs = (recipe, sources, audio_dir, os.getpid())
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=initargs) as pool:
         try:
             yield from pool.map(_render, todo, chunksize=2)
         except BaseException:

@@ -6,14 +6,28 @@ from the clip's seed), so a clip comes out the same whenever and wherever it is 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from dtu_audio.errors import DtuError
 from dtu_audio.syncaps.vocoder import pitch_shift, time_stretch
 
 IDENTITY = "return_identical"
+
+
+_OPTIONS = {
+    "pitch_semitones": "--pitch-range",
+    "stretch_rate": "--stretch-range",
+    "gain_db": "--gain-range",
+    "snr_db": "--snr-range",
+    "shift_seconds": "--shift-range",
+}
+# A rate of 0 or below has no meaning; beyond 4x (or 2 octaves of pitch) a clip is stretched past recognition.
+_BOUNDS = {"pitch_semitones": (-24.0, 24.0), "stretch_rate": (0.25, 4.0)}
+_MEANING = {"pitch_semitones": "shifts in semitones", "stretch_rate": "speed-up rates (1: unchanged)"}
 
 
 @dataclass(frozen=True)
@@ -25,6 +39,18 @@ class TransformRanges:
     gain_db: tuple[float, float] = (-3.0, 3.0)
     snr_db: tuple[float, float] = (0.0, 10.0)
     shift_seconds: tuple[float, float] = (-0.1, 0.1)
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in asdict(self).items():
+            option = _OPTIONS[name]
+            if not (math.isfinite(low) and math.isfinite(high)) or low > high:
+                raise DtuError(f"{option} {low:g},{high:g}: LOW and HIGH must be numbers with LOW <= HIGH")
+            bounds = _BOUNDS.get(name)
+            if bounds and not (bounds[0] <= low and high <= bounds[1]):
+                raise DtuError(
+                    f"{option} {low:g},{high:g} is out of range: {_MEANING[name]} must lie within "
+                    f"{bounds[0]:g},{bounds[1]:g}"
+                )
 
     def to_json(self) -> dict:
         return {k: list(v) for k, v in asdict(self).items()}

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
 from dtu_audio.data.home import default_data_root
 from dtu_audio.datasets.audio_scan import DecodedWaveforms, scan_audio
@@ -16,6 +14,8 @@ from dtu_audio.datasets.splits import DATASETS, POS_NEG_FILE, split_file_name
 from dtu_audio.datasets.temporal_pairs import PosNeg, pos_neg_from_toolkit, read_pos_neg_json
 from dtu_audio.datasets.waveform_cache import WaveformCache, build_waveform_cache
 from dtu_audio.errors import DtuError
+from dtu_audio.progress import Progress
+from dtu_audio.resolve import cache_dir
 from dtu_audio.specs import RunSpec
 
 
@@ -62,12 +62,10 @@ def _find_manifest(spec: RunSpec, split: str) -> Path:
 
 
 def waveform_cache_dir(spec: RunSpec) -> Path:
-    """Where split waveforms are cached: ``data.cache_dir``, ``$DTU_HOME/cache``, else the user cache."""
+    """Where split waveforms are cached: ``data.cache_dir``, else ``$DTU_HOME/waveforms`` (or the user cache)."""
     if spec.data.cache_dir is not None:
         return Path(spec.data.cache_dir)
-    home = os.environ.get("DTU_HOME")
-    base = Path(home) / "cache" if home else Path(platformdirs.user_cache_dir("dtu-audio"))
-    return base / "waveforms"
+    return cache_dir("waveforms")
 
 
 def _audio_paths(manifest: Manifest, manifest_dir: Path, audio_root: Path) -> list[Path | None]:
@@ -83,12 +81,24 @@ def _audio_paths(manifest: Manifest, manifest_dir: Path, audio_root: Path) -> li
     return paths
 
 
-def load_split(spec: RunSpec, split: str, show_progress: bool = True) -> Split:
-    """Read a split's manifest and check (and, with the cache on, decode) all of its audio."""
+def read_split_manifest(spec: RunSpec, split: str) -> tuple[Path, Manifest]:
+    """Find and read a split's manifest; a missing or empty one is a one-line error."""
     manifest_path = _find_manifest(spec, split)
     manifest = read_manifest(manifest_path)
     if len(manifest) == 0:
         raise DtuError(f"the {split} manifest of {spec.data.dataset!r} has no rows")
+    return manifest_path, manifest
+
+
+def check_manifests(spec: RunSpec) -> None:
+    """Read the train and val manifests, so that a bad one fails before any model is built."""
+    for split in ("train", "val"):
+        read_split_manifest(spec, split)
+
+
+def load_split(spec: RunSpec, split: str, show_progress: bool = True) -> Split:
+    """Read a split's manifest and check (and, with the cache on, decode) all of its audio."""
+    manifest_path, manifest = read_split_manifest(spec, split)
     audio_root = Path(spec.data.audio_root) if spec.data.audio_root else data_root(spec) / "audio"
     paths = _audio_paths(manifest, manifest_path.parent, audio_root)
     verb = "decoding" if spec.data.waveform_cache else "checking"

@@ -1,19 +1,18 @@
-"""Processes of a run: one, or several under ``torchrun`` (DDP), and gathering across them."""
+"""Processes of a run: one, or several under ``torchrun`` (DDP), and what they agree on."""
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 import torch
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_fn
 
-from dtu_audio.errors import DtuError
+from dtu_audio.resolve import resolve_device, use_bf16
 
 
 @dataclass(frozen=True)
@@ -33,58 +32,21 @@ class ProcessGroup:
         return self.world_size > 1
 
 
-def pick_device(preference: str, local_rank: int = 0) -> torch.device:
-    """``auto``: this process's GPU (``LOCAL_RANK``) when CUDA is present, else the CPU; ``cuda``: that GPU."""
-    if preference == "auto":
-        return torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
-    try:
-        device = torch.device(preference)
-    except RuntimeError:
-        raise DtuError(f"train.device {preference!r} is not a device; use auto, cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise DtuError(f"train.device is {preference} but CUDA is not available; use --set train.device=cpu")
-    return torch.device("cuda", local_rank) if device.type == "cuda" and device.index is None else device
+def init_process_group(preference: str, timeout: timedelta | None = None) -> ProcessGroup:
+    """Join the process group ``torchrun`` describes (env ``WORLD_SIZE``), or run alone.
 
-
-def init_process_group(preference: str) -> ProcessGroup:
-    """Join the process group ``torchrun`` describes (env ``WORLD_SIZE``), or run alone."""
+    ``timeout``: how long collective calls (a barrier) wait for the slowest process (torch's default if None).
+    """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size == 1:
-        return ProcessGroup(0, 1, pick_device(preference))
+        return ProcessGroup(0, 1, resolve_device(preference, setting="train.device"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device = pick_device(preference, local_rank)
+    device = resolve_device(preference, local_rank, setting="train.device")
     if device.type == "cuda":
         torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timeout)
     return ProcessGroup(dist.get_rank(), dist.get_world_size(), device)
-
-
-def gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
-    """Concatenate every process's ``tensor`` along dim 0, keeping the gradient path to each."""
-    if not (dist.is_initialized() and dist.get_world_size() > 1):
-        return tensor
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        return torch.cat(dist_fn.all_gather(tensor), dim=0)
-
-
-def gather_ids(tensor: torch.Tensor) -> torch.Tensor:
-    """Concatenate every process's integer ``tensor`` (same shape on all) along dim 0."""
-    if not (dist.is_initialized() and dist.get_world_size() > 1):
-        return tensor
-    parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
-    dist.all_gather(parts, tensor)
-    return torch.cat(parts, dim=0)
-
-
-def sum_with_grad(tensor: torch.Tensor) -> torch.Tensor:
-    """Sum ``tensor`` over all processes, keeping the gradient path."""
-    if not (dist.is_initialized() and dist.get_world_size() > 1):
-        return tensor
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        return dist_fn.all_reduce(tensor)
 
 
 def global_max(value: int, device: torch.device) -> int:
@@ -104,9 +66,7 @@ def barrier() -> None:
 
 def autocast_factory(device: torch.device, precision: str) -> Callable[[], AbstractContextManager]:
     """A maker of the forward pass's autocast context: bf16 on CUDA for ``auto``/``bf16``, else off."""
-    if precision == "bf16" and device.type != "cuda":
-        raise DtuError("train.precision bf16 needs a CUDA device; use auto or fp32 on the CPU")
-    enabled = device.type == "cuda" and precision in ("auto", "bf16")
+    enabled = use_bf16(precision, device, setting="train.precision")
     return partial(torch.autocast, device.type, dtype=torch.bfloat16, enabled=enabled)
 
 

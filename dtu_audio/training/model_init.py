@@ -10,14 +10,12 @@ from dtu_audio.specs import RunSpec
 
 
 def init_weights_path(init: str) -> Path | None:
-    """``None`` for ``none``, the file itself when ``init`` is a file, else the cached weights of that name."""
+    """``None`` for ``none``, else the checkpoint file of model reference ``init`` (:mod:`dtu_audio.resolve`)."""
     if init.lower() == "none":
         return None
-    if Path(init).is_file():
-        return Path(init)
-    from dtu_audio.weights import weight_path
+    from dtu_audio.resolve import checkpoint_path
 
-    return weight_path(init)
+    return checkpoint_path(init)
 
 
 def build_model(spec: RunSpec, init_path: Path | None) -> torch.nn.Module:

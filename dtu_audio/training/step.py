@@ -1,4 +1,7 @@
-"""One training step's maths: encode a batch, gather it across processes, sum the paper's losses."""
+"""One training step's forward pass: encode a batch (what DistributedDataParallel wraps).
+
+The loss over the global batch is :class:`dtu_audio.losses.RetrievalLoss`'s job.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +14,18 @@ from torch.nn.parallel import DistributedDataParallel
 
 from dtu_audio.datasets.temporal_pairs import PAIRS_PER_SIDE
 from dtu_audio.datasets.training import CaptionBatch
-from dtu_audio.losses import contrastive_loss, embedding_regularisation, temporal_hinge
-from dtu_audio.training.distributed import gather_ids, gather_with_grad, global_max, sum_with_grad
+from dtu_audio.losses import LossTerms, RetrievalLoss
+from dtu_audio.training.distributed import global_max
 
 
 @dataclass
 class BatchEmbeddings:
-    """Local embeddings of a batch: audio ``[B, D]``, captions ``[B, D]``, extras ``[M, 4, D]``."""
+    """Local embeddings of a batch: audio ``[B, D]``, captions ``[B, D]``, extras ``[M, 4, D]`` of rows ``[M]``."""
 
     audio: torch.Tensor
     text: torch.Tensor
     extras: torch.Tensor
+    extra_rows: torch.Tensor
     temperature: torch.Tensor
 
 
@@ -36,9 +40,10 @@ class TrainingForward(nn.Module):
         audio = self.model.encode_audio(waveforms)
         sentences = captions + [s for group in extras if group for s in group]
         text = self.model.encode_text(sentences)
-        groups = sum(1 for group in extras if group)
-        extra = text[len(captions) :].reshape(groups, 2 * PAIRS_PER_SIDE, text.shape[-1])
-        return BatchEmbeddings(audio, text[: len(captions)], extra, self.model.temp.clone())
+        rows = [i for i, group in enumerate(extras) if group]
+        extra = text[len(captions) :].reshape(len(rows), 2 * PAIRS_PER_SIDE, text.shape[-1])
+        extra_rows = torch.tensor(rows, dtype=torch.long).to(text.device, non_blocking=True)
+        return BatchEmbeddings(audio, text[: len(captions)], extra, extra_rows, self.model.temp.clone())
 
 
 def batch_waveforms(batch: CaptionBatch, device: torch.device) -> torch.Tensor:
@@ -48,54 +53,27 @@ def batch_waveforms(batch: CaptionBatch, device: torch.device) -> torch.Tensor:
     return torch.nn.functional.pad(waveforms, (0, longest - waveforms.shape[1]))
 
 
+def freeze_audioset_head(model: nn.Module) -> None:
+    """Stop gradients to HTSAT's AudioSet classifier: kept for the checkpoint layout, unused by retrieval."""
+    audio = model.audio_encoder.audio_enc
+    for module in (audio.tscam_conv, audio.head):
+        module.requires_grad_(False)
+
+
 def training_forward(model: nn.Module, device: torch.device) -> nn.Module:
-    """:class:`TrainingForward` of ``model``, inside DistributedDataParallel when several processes run."""
+    """:class:`TrainingForward` of ``model``, inside DistributedDataParallel when several processes run.
+
+    The AudioSet head is frozen first, so every trainable parameter gets a gradient each step.
+    """
+    freeze_audioset_head(model)
     forward = TrainingForward(model)
     if not (dist.is_initialized() and dist.get_world_size() > 1):
         return forward
     ids = [device.index] if device.type == "cuda" else None
-    # HTSAT's AudioSet head is kept for the checkpoint layout but plays no part in the embeddings
-    return DistributedDataParallel(forward, device_ids=ids, find_unused_parameters=True)
+    return DistributedDataParallel(forward, device_ids=ids)
 
 
-@dataclass
-class StepLosses:
-    """The loss terms of a step (each the same on every process)."""
-
-    total: torch.Tensor
-    contrastive: torch.Tensor
-    regularisation: torch.Tensor
-    temporal: torch.Tensor
-
-    def as_floats(self) -> dict[str, float]:
-        return {k: float(v.detach()) for k, v in vars(self).items()}
-
-
-def step_losses(
-    out: BatchEmbeddings,
-    batch: CaptionBatch,
-    temporal_lambda: float,
-    margin: float,
-    regularise: bool,
-) -> StepLosses:
-    """The paper's loss on the global batch: contrastive (+ regulariser) + lambda x temporal.
-
-    Embeddings are gathered across processes with their gradient, and the temporal mean is
-    taken over every caption with extras in the global batch, so the value does not depend on
-    how many processes share the batch.
-    """
-    audio, text = out.audio.float(), out.text.float()
-    ids = gather_ids(batch.audio_ids.to(audio.device))
-    all_audio, all_text = gather_with_grad(audio), gather_with_grad(text)
-    contrastive = contrastive_loss(all_audio, all_text, ids, out.temperature)
-    zero = contrastive.new_zeros(())
-    regularisation = embedding_regularisation(all_audio, all_text) if regularise else zero
-    temporal = zero
-    if temporal_lambda > 0:
-        rows = [i for i, group in enumerate(batch.extras) if group]
-        hinge = temporal_hinge(text[rows], out.extras.float(), margin)
-        totals = sum_with_grad(torch.cat([hinge.sum(dim=0), hinge.new_tensor([hinge.shape[0]])]))
-        if totals[-1] > 0:
-            temporal = (totals[:-1] / totals[-1]).sum()
-    total = contrastive + regularisation + temporal_lambda * temporal
-    return StepLosses(total, contrastive, regularisation, temporal)
+def batch_loss(loss: RetrievalLoss, out: BatchEmbeddings, batch: CaptionBatch) -> LossTerms:
+    """``loss`` of the embeddings ``out`` of ``batch``."""
+    ids = batch.audio_ids.to(out.audio.device, non_blocking=True)
+    return loss(out.audio, out.text, ids, out.temperature, out.extras, out.extra_rows)

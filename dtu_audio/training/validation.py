@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 import torch
 
 from dtu_audio.datasets.training import CaptionDataset, collate_captions
+from dtu_audio.errors import DtuError
 from dtu_audio.training.data import Split
 
 
@@ -48,6 +49,11 @@ def validate(
 
     model.eval()
     audio, text = embed_split(model, split, max_samples, batch_size, device, autocast)
+    if not (torch.isfinite(audio).all() and torch.isfinite(text).all()):
+        raise DtuError(
+            "validation embeddings hold NaN or infinite values, so this epoch was not saved: lower optim.lr or "
+            "check the data; dtu train --resume continues from the last good checkpoint"
+        )
     per_audio = split.manifest.captions_per_audio
     result = metrics.retrieval_metrics(audio, text, per_audio)
     return {**result, "score": result["t2a"]["R1"] + result["a2t"]["R1"]}

@@ -1,7 +1,6 @@
 """Pretrained weights by name: the registry, the per-user cache, and downloads that survive real networks."""
 
-from dtu_audio.weights.cache import cache_root
 from dtu_audio.weights.fetch import fetch, import_file, weight_path
 from dtu_audio.weights.registry import DEFAULT_NAMES, KNOWN
 
-__all__ = ["DEFAULT_NAMES", "KNOWN", "cache_root", "fetch", "import_file", "weight_path"]
+__all__ = ["DEFAULT_NAMES", "KNOWN", "fetch", "import_file", "weight_path"]

@@ -12,23 +12,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from filelock import FileLock
-from platformdirs import user_data_dir
 
 from dtu_audio.download import file_digest, hold_lock
 from dtu_audio.errors import DtuError
 from dtu_audio.fileio import write_json
+from dtu_audio.resolve import weights_dir
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
-
-
-def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
-    """The cache folder: ``cache_dir`` if given, else ``$DTU_HOME``, else the per-user data directory."""
-    if cache_dir is not None:
-        return Path(cache_dir).expanduser()
-    if os.environ.get("DTU_HOME"):
-        return Path(os.environ["DTU_HOME"]).expanduser()
-    return Path(user_data_dir("dtu-audio"))
 
 
 @dataclass(frozen=True)
@@ -68,7 +59,7 @@ class WeightCache:
     """A cache root: where each entry lives, its lock, and the manifest of what is cached."""
 
     def __init__(self, cache_dir: str | os.PathLike | None = None):
-        self.root = cache_root(cache_dir)
+        self.root = weights_dir(cache_dir)
 
     @property
     def manifest_path(self) -> Path:

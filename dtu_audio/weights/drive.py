@@ -1,12 +1,12 @@
-"""Google Drive downloads through gdown: a partial file that resumes, then verify, then rename."""
+"""Google Drive downloads through gdown: a partial file that resumes, then verify, then rename.
+
+gdown and requests are imported by the functions that use them, so that ``dtu --help`` stays quick.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import gdown
-import requests
 
 from dtu_audio.download import Progress, download_problem, download_resumable
 from dtu_audio.errors import DtuError
@@ -19,6 +19,8 @@ RETRIES = 3
 
 
 def _drive_error(entry: WeightEntry, err: Exception) -> DtuError:
+    import gdown
+
     what = f"{entry.name} ({entry.filename})" if entry.filename else entry.name
     if isinstance(err, gdown.exceptions.FileURLRetrievalError):
         detail = " ".join(str(err.__context__ or err).split())  # gdown's own reason, without its advice
@@ -36,6 +38,9 @@ def download_drive_file(entry: WeightEntry, cache: WeightCache, progress: Progre
     The bytes go to a partial file that a later call resumes; the file replaces the cached
     one only once its size, checksum and checkpoint layout are verified.
     """
+    import gdown
+    import requests
+
     staging = cache.partial_dir(entry.name) / entry.filename
     try:
         digest = download_resumable(staging, "sha256", progress, drive_id=entry.drive_id, retries=RETRIES)
@@ -53,7 +58,7 @@ def _publish(entry: WeightEntry, cache: WeightCache, staging: Path, digest: str)
         problem = f"its sha256 is {digest}, expected {entry.sha256}"
     if problem is None and entry.sha256 is None and entry.checkpoint_key is not None:
         try:
-            check_checkpoint(staging, entry.checkpoint_key, entry.name)
+            check_checkpoint(staging, entry)
         except DtuError as err:
             problem = str(err)
     if problem is not None:
@@ -82,6 +87,9 @@ def _publish(entry: WeightEntry, cache: WeightCache, staging: Path, digest: str)
 
 def list_drive_folder(folder: WeightEntry) -> list[tuple[str, str]]:
     """The ``(drive id, file name)`` of every file in the Drive folder ``folder``."""
+    import gdown
+    import requests
+
     try:
         files = gdown.download_folder(id=folder.drive_id, skip_download=True, quiet=True, use_cookies=False)
     except (gdown.exceptions.DownloadError, requests.RequestException) as err:

@@ -11,7 +11,7 @@ from pathlib import Path
 from dtu_audio.download import offline_requested
 from dtu_audio.errors import DtuError
 from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso, sha256_file
-from dtu_audio.weights.checkpoint_check import check_checkpoint
+from dtu_audio.weights.checkpoint_check import check_fits_entry
 from dtu_audio.weights.drive import Progress, download_drive_file, list_drive_folder
 from dtu_audio.weights.hub import download_hub_folder
 from dtu_audio.weights.registry import (
@@ -161,8 +161,7 @@ def _check_import(entry: WeightEntry, file: Path) -> None:
                 f"{file} is not {entry.name}: its sha256 is {digest}, expected {entry.sha256}; "
                 f"download it again from {entry.manual_url}"
             )
-    elif entry.checkpoint_key is not None:
-        check_checkpoint(file, entry.checkpoint_key, entry.name)
+    check_fits_entry(file, entry)
 
 
 def weight_path(name: str, cache_dir: str | os.PathLike | None = None) -> Path:

@@ -1,4 +1,7 @@
-"""Text encoders from the Hugging Face hub (``HF_ENDPOINT`` is honoured), kept as plain folders."""
+"""Text encoders from the Hugging Face hub (``HF_ENDPOINT`` is honoured), kept as plain folders.
+
+huggingface_hub is imported by the functions that use it, so that ``dtu --help`` stays quick.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from huggingface_hub import HfApi, snapshot_download
-from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
-
-from dtu_audio.errors import DtuError
+from dtu_audio.errors import DtuError, brief
 from dtu_audio.fileio import write_json
 from dtu_audio.weights.cache import CachedEntry, WeightCache, now_iso, sha256_folder
 from dtu_audio.weights.registry import WeightEntry, recovery_hint
@@ -29,7 +29,9 @@ def _unreachable(detail: object) -> str:
 
 
 def _problem(entry: WeightEntry, err: Exception) -> str:
-    detail = " ".join(str(err).split())[:300]
+    from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError
+
+    detail = brief(err)
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:
         return "the disk is full; free some space or pass --cache-dir"
     if isinstance(err, RepositoryNotFoundError):
@@ -60,12 +62,15 @@ def choose_hub_files(entry: WeightEntry, available: Iterable[str]) -> list[str]:
 
 def _repo_files(entry: WeightEntry) -> tuple[str, list[str]]:
     """The commit ``entry.hf_revision`` points at, and the files of the repository at that commit."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
     try:
         info = HfApi().model_info(entry.hf_repo, revision=entry.hf_revision, files_metadata=False)
     except HfHubHTTPError as err:
         raise _hub_error(entry, _problem(entry, err)) from err
     except Exception as err:  # the hub client's transport errors (requests or httpx) share no base class
-        raise _hub_error(entry, _unreachable(" ".join(str(err).split())[:300])) from err
+        raise _hub_error(entry, _unreachable(brief(err))) from err
     return info.sha, [sibling.rfilename for sibling in info.siblings or ()]
 
 
@@ -86,6 +91,9 @@ def download_hub_folder(entry: WeightEntry, cache: WeightCache) -> CachedEntry:
     huggingface_hub resumes interrupted files and checks their sizes; the folder only replaces
     the cached one once every file is there.
     """
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
     staging = cache.partial_dir(entry.name) / "snapshot"
     commit, available = _repo_files(entry)
     files = choose_hub_files(entry, available)

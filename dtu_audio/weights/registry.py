@@ -11,6 +11,10 @@ DRIVE_FILE_URL = "https://drive.google.com/uc?id={id}"
 DRIVE_FOLDER_URL = "https://drive.google.com/drive/folders/{id}"
 
 Source = Literal["drive-file", "drive-folder", "hf"]
+#: What a checkpoint entry holds: the paper's AudioSet HTSAT (``{"state_dict": {"sed_model.<name>": ...}}``),
+#: the paper's HTSAT-BERT retrieval model (``{"model": ...}``), or a complete retrieval model of the spec
+#: it was saved with (the paper's HTSAT-BERT when it carries none).
+Layout = Literal["audioset-htsat", "htsat-bert", "saved-spec"]
 
 
 @dataclass(frozen=True)
@@ -34,9 +38,17 @@ class WeightEntry:
     hf_model_type: str | None = None
     #: Short names accepted for this entry.
     aliases: tuple[str, ...] = ()
-    checkpoint_key: str | None = None
+    #: For checkpoint files: what the file must hold (checked on download and ``--import``).
+    layout: Layout | None = None
     size: int | None = None
     sha256: str | None = None
+
+    @property
+    def checkpoint_key(self) -> str | None:
+        """The top-level key holding the weights of a checkpoint entry."""
+        if self.layout is None:
+            return None
+        return "state_dict" if self.layout == "audioset-htsat" else "model"
 
     @property
     def manual_url(self) -> str:
@@ -95,7 +107,7 @@ KNOWN: dict[str, WeightEntry] = {
             description="HTSAT audio encoder pretrained on AudioSet (HTSAT.ckpt)",
             drive_id="11XiCDsW3nYJ6uM87pvP3wI3pDAGhsBC1",
             filename="HTSAT.ckpt",
-            checkpoint_key="state_dict",
+            layout="audioset-htsat",
         ),
         WeightEntry(
             name="wavcaps-pt",
@@ -103,14 +115,14 @@ KNOWN: dict[str, WeightEntry] = {
             description="WavCaps pretrained HTSAT-BERT retrieval model (HTSAT-BERT-PT.pt)",
             drive_id="1il6X1EiUPlbyysM9hn2CYr-YRSCuSy2m",
             filename="HTSAT-BERT-PT.pt",
-            checkpoint_key="model",
+            layout="htsat-bert",
         ),
         WeightEntry(
             name="dtu-finetuned",
             source="drive-folder",
             description="The paper's fine-tuned checkpoints; each file becomes the entry dtu-finetuned/<file stem>",
             drive_id="124fyrR7gVKyQgj7CO6aO-55_tUB9jXlV",
-            checkpoint_key="model",
+            layout="saved-spec",
         ),
         *_TEXT_ENCODERS,
     )
@@ -163,7 +175,7 @@ def child_entry(folder: WeightEntry, drive_id: str, filename: str) -> WeightEntr
         description=f"{filename} from {folder.name}",
         drive_id=drive_id,
         filename=filename,
-        checkpoint_key=folder.checkpoint_key,
+        layout=folder.layout,
     )
 
 

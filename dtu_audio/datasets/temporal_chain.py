@@ -1,0 +1,284 @@
+"""A caption read as a chain of events joined by connectives: the temporal vocabulary and its parser.
+
+Five connectives order two events: "followed by", "before" and "then" put the first event on
+the left, "preceded by" and "after" put it on the right. They may carry a modifier ("followed
+shortly by", "right after", "and then") or open the caption ("After X, Y"); "while" and "as"
+mean simultaneity and are left alone, as are phrases such as "one after the other". A verb
+phrase without a subject ("A man speaks then whistles") shares the subject of the clause before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from dataclasses import replace as _with
+
+from dtu_audio.datasets.temporal_grammar import (
+    ASPECTUAL_VERBS,
+    BE_TAGS,
+    Clause,
+    lemma,
+    lemmas_of,
+    parse_clause,
+    subjectless,
+    verb_tag,
+)
+
+LEFT_FIRST = ("followed by", "before", "then")
+"""Connectives whose first event stands on their left, in the paper's paraphrase order."""
+RIGHT_FIRST = ("preceded by", "after")
+"""Connectives whose first event stands on their right, in the paper's paraphrase order."""
+CONNECTIVES = ("followed by", "then", "before", "after", "preceded by")
+"""The five connectives that order two events, in the paper's reporting order."""
+OPPOSITE = {
+    "followed by": "preceded by",
+    "preceded by": "followed by",
+    "before": "after",
+    "after": "before",
+    "then": "after",
+}
+"""The connective that states the opposite order with the events kept in place."""
+PASSIVE = frozenset({"followed by", "preceded by"})
+"""Connectives that take a noun phrase on their right ("followed by a man speaking")."""
+
+_BY_MODIFIERS = ("shortly", "soon", "quickly", "immediately", "closely", "directly", "briefly", "later", "then")
+_TIME_MODIFIERS = (
+    "shortly", "soon", "right", "just", "immediately", "directly", "quickly", "briefly", "not long", "long",
+    "moments", "seconds", "only", "even", "then",
+)  # fmt: skip
+# Modifiers that still read when the connective turns into its opposite ("right before", "preceded shortly by").
+_REVERSIBLE_MODIFIERS = {"shortly", "quickly", "immediately", "closely", "directly", "briefly", "right", "just"}
+_REVERSIBLE_MODIFIERS |= {"moments", "seconds", "only", "even"}
+_BY = "|".join(_BY_MODIFIERS)
+_TIME = "|".join(m.replace(" ", r"\s+") for m in _TIME_MODIFIERS)
+_CORE = (
+    rf"(?:(?P<m1>{_BY})\s+)?(?P<by>followed|preceded)(?:\s+(?P<m2>{_BY}))?\s+by"
+    r"|(?P<then>then|after\s+(?:which|that|this))"
+    rf"|(?:(?P<m3>{_TIME})\s+)?(?P<ba>before|after)"
+)
+_LINK_RE = re.compile(
+    rf"(?P<pre>\s*[,;.]?(?:\s+and)?(?:\s+(?:is|are|was|were))?)\s+(?:{_CORE})\b(?=\s*\w)", re.IGNORECASE
+)
+# "After X, Y"; without the comma, Y opens with a determiner: "After speeding up a saw stops".
+_INITIAL_RE = re.compile(rf"^\s*(?:(?P<m3>{_TIME})\s+)?(?P<ba>before|after)\s+(?P<x>[^,]+),\s*(?P<y>\w.*)$", re.I)
+_INITIAL_BARE_RE = re.compile(
+    rf"^\s*(?:(?P<m3>{_TIME})\s+)?(?P<ba>before|after)\s+(?P<x>[^,]+?\w(?<!\bof)(?<!\bon)(?<!\bin)(?<!\bby))"
+    r"\s+(?=(?:a|an|the|some|his|her|their|its|two|three|several|people|someone)\s)(?P<y>[^,]*\w.*)$",
+    re.IGNORECASE,
+)
+# Phrases that contain a connective word without ordering two events.
+_NOT_AN_ORDER_RE = re.compile(
+    r"\b(?:before\s+and\s+after|after\s+and\s+before|(?:every\s+)?now\s+and\s+then|then\s+(?:again|on)\b"
+    r"|(?:one|each)\s+(?:right\s+|just\s+)?after\s+(?:the\s+)?(?:other|another)|(?P<again>\w+)\s+after\s+(?P=again)\b"
+    r"|(?:than|as|ever|never|heard|seen)\s+before|before\s+(?:long|that|then|now)|after\s+all"
+    r"|after\s+(?:a\s+)?(?:while|moment|bit|short\s+time|some\s+time)\b|(?:before|after)\s+(?=and\b)"
+    r"|(?:again|back|and)\s+and\s+then|then\s*$)",
+    re.IGNORECASE,
+)
+_ENDING_RE = re.compile(r"[\s.,;:!?]*$")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A connective as it joins two events: ``prefix`` (", and", "is"), ``modifier`` ("shortly"), ``connective``.
+
+    ``spelling`` keeps another way of writing the connective ("after which" for "then").
+    """
+
+    connective: str
+    modifier: str = ""
+    prefix: str = ""
+    spelling: str = ""
+
+    def surface(self) -> str:
+        """The words of the connective itself: "followed shortly by", "right after", "then"."""
+        if self.spelling:
+            return self.spelling
+        if self.connective in PASSIVE and self.modifier:
+            verb = self.connective.split()[0]
+            return f"then {verb} by" if self.modifier == "then" else f"{verb} {self.modifier} by"
+        return f"{self.modifier} {self.connective}".strip()
+
+    def text(self) -> str:
+        """Prefix and connective, with a leading space unless the prefix is a comma."""
+        glue = self.prefix if self.prefix.startswith(",") else f" {self.prefix}" if self.prefix else ""
+        return f"{glue} {self.surface()}"
+
+    def opposite(self) -> Link:
+        """The opposite connective; "and" dropped (and "is" unless both are passive), modifiers kept where they read."""
+        new = OPPOSITE[self.connective]
+        modifier = self.modifier if self.modifier in _REVERSIBLE_MODIFIERS or self.modifier == "soon" else ""
+        if modifier == "soon" and new in ("before", "preceded by"):
+            modifier = "shortly"
+        if new in PASSIVE and modifier in ("right", "just", "moments", "seconds", "only", "even"):
+            modifier = ""
+        if self.connective == "then":
+            modifier = ""
+        keep_aux = self.connective in PASSIVE and new in PASSIVE
+        return Link(new, modifier, clean_prefix(self.prefix, keep_aux))
+
+
+def clean_prefix(prefix: str, keep_aux: bool) -> str:
+    """A link's prefix without "and" (and without "is"/"are" unless ``keep_aux``); commas kept."""
+    words = [w for w in prefix.replace(",", " , ").split() if w != "and" and (keep_aux or w not in _AUX)]
+    return " ".join(words).replace(" ,", ",")
+
+
+_AUX = {"is", "are", "was", "were"}
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A caption read as events joined by connectives: ``events[0] links[0] events[1] ...``.
+
+    A caption that opens with its connective ("After X, Y", ``initial``) is stored in the order
+    "Y after X". ``shared[i]`` says whether event ``i`` is a verb phrase that shares the subject
+    of the event before it; its clause then has no subject.
+    """
+
+    clauses: tuple[Clause, ...]
+    links: tuple[Link, ...]
+    shared: tuple[bool, ...]
+    ending: str
+    initial: bool = False
+
+    @property
+    def groups(self) -> list[list[int]]:
+        """Event indices grouped by subject: ``[[0, 1], [2]]`` for "A man speaks then laughs followed by music"."""
+        out: list[list[int]] = []
+        for i, shared in enumerate(self.shared):
+            if shared and out:
+                out[-1].append(i)
+            else:
+                out.append([i])
+        return out
+
+
+def _modifier(match: re.Match) -> str:
+    groups = match.groupdict()
+    raw = groups.get("m1") or groups.get("m2") or groups.get("m3") or ""
+    return " ".join(raw.lower().split())
+
+
+def _link_of(match: re.Match) -> Link:
+    if match.group("by"):
+        return Link(f"{match.group('by').lower()} by", _modifier(match), _prefix_of(match))
+    if match.group("then"):
+        then = " ".join(match.group("then").lower().split())
+        return Link("then", "", _prefix_of(match), "" if then == "then" else then)
+    return Link(match.group("ba").lower(), _modifier(match), _prefix_of(match))
+
+
+def link_matches(caption: str) -> list[re.Match]:
+    """Every connective that orders two events in ``caption``, as regular-expression matches."""
+    masked = [m.span() for m in _NOT_AN_ORDER_RE.finditer(caption)]
+    return [
+        m
+        for m in _LINK_RE.finditer(caption)
+        if re.search(r"\w", caption[: m.start()])
+        and not any(a <= m.end() - 1 < b for a, b in masked)
+        and not re.search(r"\b(?:which|who|that)\s*$", caption[: m.start()], re.IGNORECASE)
+    ]
+
+
+def _prefix_of(match: re.Match) -> str:
+    raw = match.group("pre").lower().replace(".", ",").replace(";", ",")
+    return " ".join(raw.replace(",", " , ").split()).replace(" ,", ",")
+
+
+def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ...], tuple[bool, ...]] | None:
+    clauses, shared = [parse_clause(texts[0])], [False]
+    for text, link in zip(texts[1:], links, strict=True):
+        before = clauses[-1]
+        vp = None
+        if link.connective not in PASSIVE and ((before.subject and before.verb) or shared[-1]):
+            parallel = BE_TAGS[before.aux] if before.aux in BE_TAGS and before.aux != "being" else before.tag
+            vp = subjectless(text, parallel, gerund_object=link.connective in ("before", "after"))
+        if vp is None and not before.verb and _bare_verb_phrase(text):
+            return None  # "followed by a sawing sound, and then starts talking again": no subject in reach
+        shared.append(vp is not None)
+        clauses.append(vp if vp is not None else parse_clause(text))
+    return tuple(clauses), tuple(shared)
+
+
+def without_aux(link: Link) -> Link:
+    """``link`` without "is"/"are" in its prefix."""
+    return _with(link, prefix=" ".join(w for w in link.prefix.split() if w not in _AUX))
+
+
+def _bare_verb_phrase(text: str) -> bool:
+    """Whether a clause is a finite verb phrase without a subject ("starts talking again", "fades out")."""
+    word = text.split()[0].lower().rstrip(",;:")
+    noun = "NOUN" in lemmas_of(word) and lemma(word) not in ASPECTUAL_VERBS
+    return word in ("is", "are") or (verb_tag(word) == "VBZ" and not noun)
+
+
+def parse_chain(caption: str) -> Chain | None:
+    """The caption as a chain of events; ``None`` when no connective orders two of its events."""
+    text = caption.strip()
+    ending_match = _ENDING_RE.search(text)
+    ending = "".join(ch for ch in ending_match.group() if ch in ".!?")
+    body = text[: ending_match.start()]
+    initial = _INITIAL_RE.match(body) or _INITIAL_BARE_RE.match(body)
+    if initial and not link_matches(initial.group("x")):
+        link = Link(initial.group("ba").lower(), _modifier(initial))
+        main, fronted = initial.group("y").strip(), initial.group("x").strip()
+        grouped = _group_events([main, fronted], [link])
+        if grouped is None:
+            return None
+        clauses, shared = grouped
+        bare = initial.re is _INITIAL_BARE_RE
+        if (not shared[1] and not clauses[1].subject and clauses[1].verb) or (bare and not clauses[0].verb):
+            return None
+        return Chain(clauses, (link,), shared, ending, initial=True)
+    matches = link_matches(body)
+    if not matches or re.match(rf"\s*(?:(?:{_TIME})\s+)?(?:before|after)\b", body, re.IGNORECASE):
+        return None
+    cuts = [0, *(p for m in matches for p in m.span()), len(body)]
+    texts = [body[cuts[i] : cuts[i + 1]].strip(" ,;") for i in range(0, len(cuts), 2)]
+    if not all(re.search(r"\w", t) for t in texts):
+        return None
+    links = [_link_of(m) for m in matches]
+    for i, link in enumerate(links):  # "and is then shut off" -> "and then is shut off"
+        words = link.prefix.split()
+        if link.connective not in PASSIVE and words[-1:] and words[-1] in _AUX:
+            if "and" not in words:
+                return None  # "liquid is then poured": "then" is an adverb inside a clause
+            links[i] = without_aux(link)
+            texts[i + 1] = f"{words[-1]} {texts[i + 1]}"
+    grouped = _group_events(texts, links)
+    return None if grouped is None else Chain(grouped[0], tuple(links), grouped[1], ending)
+
+
+def capitalise(text: str) -> str:
+    """``text`` with its first letter upper-cased."""
+    return text[:1].upper() + text[1:]
+
+
+def decapitalise(text: str) -> str:
+    """``text`` with its first letter lower-cased, unless its first word is "I" or an acronym."""
+    word = text.split(" ", 1)[0]
+    if word == "I" or (len(word) > 1 and word.isupper()):
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def fits(connective: str, modifier: str) -> bool:
+    """Whether ``modifier`` reads with ``connective`` ("shortly after", "followed closely by", not "right then")."""
+    if not modifier:
+        return True
+    if connective in PASSIVE:
+        return modifier in _BY_MODIFIERS
+    return connective != "then" and modifier in _TIME_MODIFIERS
+
+
+def render(chain: Chain) -> str:
+    """The caption a chain stands for: capitalised, with its connectives and its ending."""
+    if chain.initial:
+        main, fronted = chain.clauses
+        opening = capitalise(chain.links[0].surface())
+        return f"{opening} {decapitalise(fronted.text)}, {decapitalise(main.text)}{chain.ending}"
+    parts = [capitalise(chain.clauses[0].text)]
+    for link, clause in zip(chain.links, chain.clauses[1:], strict=True):
+        parts.append(f"{link.text()} {decapitalise(clause.text)}")
+    return "".join(parts) + chain.ending

@@ -1,0 +1,322 @@
+"""The grammar of one caption clause: its subject, its head verb and that verb's other forms.
+
+Verb forms come from lemminflect (a lexicon of English lemmas and inflections, pure Python, its
+data inside the wheel): "speaks" is the 3rd-person form of "speak", whose gerund is "speaking".
+No tagger is used: spaCy's English models and NLTK's tagger data are not installed from PyPI.
+Which word heads a clause is decided by the lexicon and the shape of AudioCaps and Clotho
+captions ("A dog barks", "A man speaking loudly", "Birds chirp", "Dishes are dunked").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from lemminflect import getAllInflections, getAllLemmas, getInflection
+
+BE_TAGS = {"is": "VBZ", "are": "VBP", "was": "VBD", "were": "VBD", "being": "VBG"}
+"""Forms of "be" that stand before a participle, with the tag they carry."""
+_BE_FOR_TAG = {"VBZ": "is", "VBP": "are", "VBD": "was"}
+# fmt: off
+DETERMINERS = frozenset((
+    "a", "an", "the", "another", "some", "more", "several", "multiple", "many", "few", "one", "two", "three",
+    "four", "five", "six", "seven", "eight", "nine", "ten", "his", "her", "their", "its", "my", "your", "our",
+    "this", "that", "these", "those", "each", "every", "any", "no", "both", "all", "lots", "lot", "of", "other",
+))
+PARTICLES = frozenset((
+    "up", "down", "off", "out", "away", "again", "back", "by", "idle", "around", "along",
+    "loudly", "quietly", "softly", "repeatedly", "briefly", "rapidly", "slowly", "quickly", "nearby",
+))
+# fmt: on
+# Adjectives that lemminflect also lists as nouns ("a small burst", "faint grunts").
+_ADJECTIVES = frozenset(
+    [
+        "small",
+        "big",
+        "large",
+        "loud",
+        "faint",
+        "soft",
+        "musical",
+        "high",
+        "low",
+        "short",
+        "long",
+        "quick",
+        "heavy",
+        "light",
+        "sharp",
+        "deep",
+        "distant",
+        "young",
+        "old",
+        "several",
+        "single",
+        "double",
+        "constant",
+        "brief",
+    ]
+)
+_CLAUSE_OPENERS = frozenset({"while", "as", "when", "whereas", "because", "that", "which", "who", ","})
+_PREPOSITIONS = frozenset({"of", "in", "on", "at", "from", "with", "near", "by", "inside", "outside", "into", "under"})
+_PLURAL_WORDS = frozenset({"people", "men", "women", "children", "they", "we", "police", "geese", "mice", "feet"})
+_AGREEING_AUX = {("is", True): "are", ("are", False): "is", ("was", True): "were", ("were", False): "was"}
+_AGREEING_TAG = {("VBZ", True): "VBP", ("VBP", False): "VBZ"}
+ASPECTUAL_VERBS = frozenset({"start", "begin", "stop", "keep", "continue", "finish", "resume", "quit"})
+"""Verbs that take a gerund ("starts talking"): the word before the gerund is the verb."""
+LIGHT_VERBS = frozenset({"occur", "happen"})
+"""Verbs that only say an event took place: "a crunching noise occurs" is the event "a crunching noise"."""
+
+
+@lru_cache(maxsize=65536)
+def lemmas_of(word: str) -> dict[str, tuple[str, ...]]:
+    """Every word class lemminflect knows ``word`` in, with its lemmas: "barks" -> NOUN bark, VERB bark."""
+    return dict(getAllLemmas(word.lower().strip(",;:")))
+
+
+_lemmas = lemmas_of
+
+
+def _is_adverb(word: str) -> bool:
+    kinds = set(_lemmas(word))
+    return "ADV" in kinds and not kinds & {"NOUN", "VERB"} and (word.lower().endswith("ly") or "ADJ" not in kinds)
+
+
+@lru_cache(maxsize=65536)
+def verb_tag(word: str) -> str:
+    """Penn tag of ``word`` as an inflected verb (VBZ, VBD, VBG, VBN), else ``""``; "speaks" -> VBZ."""
+    word = word.lower().strip(",;:")
+    if word in BE_TAGS or word in DETERMINERS:
+        return ""
+    lemmas = _lemmas(word).get("VERB")
+    if not lemmas:
+        return ""
+    forms = getAllInflections(lemmas[0], upos="VERB")
+    return next((tag for tag in ("VBG", "VBZ", "VBD", "VBN") if word in forms.get(tag, ())), "")
+
+
+def lemma(word: str) -> str:
+    """The verb lemma of ``word`` ("speaks" -> "speak"), or the word itself when it is no verb."""
+    return _lemmas(word).get("VERB", (word.lower().strip(",;:"),))[0]
+
+
+def inflect(word: str, tag: str) -> str:
+    """``word`` as a verb in form ``tag`` ("speak", VBG -> "speaking"); a trailing comma is kept."""
+    bare = word.rstrip(",;:")
+    if tag in ("VBZ", "VBP", "VBD") and lemma(bare) == "be":
+        return _BE_FOR_TAG[tag] + word[len(bare) :]
+    forms = getInflection(lemma(bare), tag=tag)
+    return forms[0] + word[len(bare) :] if forms else word
+
+
+@dataclass(frozen=True)
+class Clause:
+    """An event as a subject and a verb phrase: ``subject aux adverbs verb rest``.
+
+    ``verb`` is empty for a noun phrase ("male speech"), ``subject`` for a verb phrase that shares
+    the subject of the clause before it ("then speaks"). ``tag`` is the verb's form (VBZ, VBG, ...).
+    """
+
+    subject: str
+    aux: str
+    adverbs: str
+    verb: str
+    rest: str
+    tag: str
+
+    @property
+    def predicate(self) -> str:
+        """The verb phrase: everything after the subject."""
+        return " ".join(w for w in (self.aux, self.adverbs, self.verb, self.rest) if w)
+
+    @property
+    def text(self) -> str:
+        """The clause as written."""
+        return " ".join(w for w in (self.subject, self.predicate) if w)
+
+    @property
+    def plural(self) -> bool:
+        """Whether the subject is plural, read from the verb where its form tells ("are", "chirp")."""
+        if self.aux in ("is", "was") or self.tag == "VBZ":
+            return False
+        return self.aux in ("are", "were") or self.tag == "VBP" or is_plural(self.subject)
+
+    @property
+    def passive(self) -> bool:
+        """Whether the verb is a participle after a form of "be" ("is shut", "being scrubbed")."""
+        return bool(self.aux) and self.tag in ("VBN", "VBD")
+
+    def in_form(self, aux: str, tag: str, plural: bool | None = None) -> Clause:
+        """The same clause with its verb in another form: ``aux`` ("is", "being" or "") and ``tag``.
+
+        A present or past form agrees with the subject (``plural``, else read from ``subject``).
+        """
+        if not self.verb:
+            return self
+        if plural is None and self.subject:
+            plural = self.plural
+        if plural is not None:
+            aux, tag = _AGREEING_AUX.get((aux, plural), aux), _AGREEING_TAG.get((tag, plural), tag)
+        if self.passive:
+            if tag == "VBG" and not aux:
+                return replace(self, aux="being", tag="VBN")
+            return replace(self, aux=aux if aux in BE_TAGS else _BE_FOR_TAG.get(tag, "is"), tag="VBN")
+        if aux in BE_TAGS and aux != "being" and tag in ("VBN", "VBD"):
+            return replace(self, aux="", verb=inflect(self.verb, BE_TAGS[aux]), tag=BE_TAGS[aux])
+        if aux == "being":  # an active verb in the place of "being sprayed"
+            aux, tag = "", "VBG"
+        rest = _coordinated(self.rest, self.tag, tag) if tag != self.tag else self.rest
+        return replace(self, aux=aux if aux != "being" else "", verb=inflect(self.verb, tag), rest=rest, tag=tag)
+
+    def as_gerund(self) -> Clause:
+        """The clause as a noun phrase that can follow "followed by": "a man speaks" -> "a man speaking"."""
+        relative = self.subject.lower().endswith((" who", " which", " that"))
+        if lemma(self.verb) in LIGHT_VERBS and not self.rest and not self.aux and self.subject:
+            return replace(self, adverbs="", verb="", tag="")
+        if not self.verb or (self.tag == "VBG" and not self.aux) or relative:
+            return self
+        return self.in_form("", "VBG")
+
+
+_NOT_A_SUBJECT_END = frozenset({"and", "or", "of", "with", "from", "in", "on", "at", "as", "while", "by", "to", "for"})
+
+
+def is_plural(subject: str) -> bool:
+    """Whether a subject noun phrase is plural: "birds", "a man and a woman", "people"."""
+    words = subject.lower().replace(",", " , ").split()
+    for i in range(len(words) - 1, -1, -1):  # the subject of the last clause: "birds chirp while [a man]"
+        if words[i] in _CLAUSE_OPENERS:
+            words = words[i + 1 :]
+            break
+    cut = next((i for i, w in enumerate(words) if w in _PREPOSITIONS and i > 0), len(words))
+    words = words[:cut]  # "a few people [in the distance]"
+    if not words:
+        return False
+    head = words[-1]
+    if head in _PLURAL_WORDS or "and" in words:
+        return True
+    nouns = _lemmas(head).get("NOUN")
+    return bool(nouns) and nouns[0] != head and head.endswith("s")
+
+
+def _coordinated(rest: str, old: str, new: str) -> str:
+    """Verbs coordinated with the head ("fades and stops") moved from form ``old`` to ``new`` too."""
+    words = rest.split()
+    for i in range(1, len(words)):
+        if words[i - 1].lower() in ("and", "or") or words[i - 1].endswith(","):
+            nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+            noun = "NOUN" in _lemmas(words[i]) and (nxt in BE_TAGS or verb_tag(nxt) or "VERB" in _lemmas(nxt))
+            if verb_tag(words[i]) == old and old in ("VBZ", "VBD", "VBG") and not noun:
+                words[i] = inflect(words[i], new)
+    return " ".join(words)
+
+
+def _can_be_noun(word: str) -> bool:
+    return word.lower() in DETERMINERS or "NOUN" in _lemmas(word) or not _lemmas(word)
+
+
+def _head_index(words: list[str]) -> int | None:
+    """Index of the word that heads the verb phrase of a clause with a subject, ``None`` for a noun phrase."""
+    for i in range(1, len(words)):
+        word = words[i].lower().rstrip(",;:")
+        j = i - 1  # the word before, adverbs skipped: "the wind eventually dies"
+        while j > 0 and _is_adverb(words[j]):
+            j -= 1
+        before = words[j].lower().rstrip(",")
+        if before in DETERMINERS or before in _NOT_A_SUBJECT_END or words[j].endswith(","):
+            continue
+        if word in BE_TAGS and word != "being":
+            return j + 1
+        tag = verb_tag(word)
+        if not tag:
+            continue
+        adjective = "ADJ" in _lemmas(before) and ("NOUN" not in _lemmas(before) or j == 0)
+        if adjective and tag in ("VBG", "VBD") and (j == 0 or words[j - 1].lower() in DETERMINERS):
+            continue  # "heavy breathing", "high pitched": an adjective is no subject
+        nxt = words[i + 1].lower().rstrip(",;:") if i + 1 < len(words) else ""
+        takes_object = nxt in DETERMINERS or nxt in PARTICLES or _is_adverb(nxt)
+        modifier = before in _ADJECTIVES or ("ADJ" in _lemmas(before) and "NOUN" not in _lemmas(before))
+        if "NOUN" in _lemmas(word) and (modifier or verb_tag(before) == "VBG") and not takes_object:
+            continue  # "a small burst", "tapping noises", "faint grunts": a noun
+        if tag == "VBG" and nxt and set(_lemmas(nxt)) == {"NOUN"}:
+            continue
+        aspectual = lemma(word) in ASPECTUAL_VERBS
+        if tag != "VBG" and "NOUN" in _lemmas(word) and verb_tag(nxt) == "VBG" and not aspectual:
+            continue  # "church bells ringing", but "a man starts talking"
+        if tag in ("VBG", "VBD") and verb_tag(nxt) == "VBZ" and ("NOUN" not in _lemmas(nxt) or "NOUN" in _lemmas(word)):
+            continue  # "rain pouring gets fainter", "a circular saw comes"
+        if tag in ("VBZ", "VBD", "VBG") and ("NOUN" in _lemmas(before) or (j > 0 and verb_tag(before) == "VBG")):
+            return j + 1
+    for i in range(1, len(words)):  # a plural subject with a bare verb: "birds chirp", "people talk"
+        before, word = words[i - 1].lower(), words[i].lower()
+        plural = before in ("people", "men", "women", "children") or (
+            "NOUN" in _lemmas(before) and before not in DETERMINERS and (before.endswith("s") or "and" in words[:i])
+        )
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if plural and "VERB" in _lemmas(word) and lemma(word) == word and set(_lemmas(after)) != {"NOUN"}:
+            return i
+        if _lemmas(before) and "NOUN" not in _lemmas(before):
+            break
+    return None
+
+
+def _split_predicate(subject: str, words: list[str]) -> Clause:
+    aux = words[0].lower() if words and words[0].lower() in BE_TAGS else ""
+    body = words[1:] if aux else words
+    adverbs = []
+    while len(body) > 1 and _is_adverb(body[0]):
+        adverbs.append(body.pop(0))
+    if not body:
+        return Clause(subject, "", "", "", " ".join(words), "")
+    verb = body[0]
+    tag = verb_tag(verb)
+    if aux and not tag:  # "is loud", "are heard" with an unknown word: keep "be" as the verb
+        return Clause(subject, "", "", words[0], " ".join(words[1:]), BE_TAGS[aux])
+    if not aux and not tag:
+        tag = "VBP"
+    return Clause(subject, aux, " ".join(adverbs), verb, " ".join(body[1:]), tag)
+
+
+def parse_clause(text: str) -> Clause:
+    """A clause with a subject ("A dog barks loudly") or a noun phrase ("Male speech")."""
+    words = text.split()
+    head = _head_index(words)
+    if head is None:
+        return Clause(text, "", "", "", "", "")
+    return _split_predicate(" ".join(words[:head]), words[head:])
+
+
+def subjectless(text: str, parallel_tag: str, gerund_object: bool = False) -> Clause | None:
+    """The verb phrase ``text`` when it has no subject of its own ("then speaks again"), else ``None``.
+
+    A word that may be a noun or a verb ("whistles") counts as a verb only when ``parallel_tag``, the
+    form of the clause before it, is the same; a gerund only when nothing names an object after it
+    ("then whistling", not "then brushing teeth") unless ``gerund_object`` ("before changing to ...").
+    """
+    words = text.split()
+    if not words or words[0].lower() in DETERMINERS:
+        return None
+    i = 0
+    while i < len(words) - 1 and _is_adverb(words[i]):
+        i += 1
+    first = words[i].lower().rstrip(",;:")
+    if first in BE_TAGS and first != "being" and parallel_tag:
+        return _split_predicate("", words)
+    tag = verb_tag(first)
+    if not tag and first == "being" and len(words) > i + 1:
+        return _split_predicate("", words)
+    after = words[i + 1] if i + 1 < len(words) else ""
+    base = lemma(first) == first and "VERB" in _lemmas(first) and not ("NOUN" in _lemmas(first) and verb_tag(after))
+    if not tag and parallel_tag == "VBP" and base:
+        tag = "VBP"  # "birds chirp then fly away"
+    finite = {"VBZ", "VBD", "VBP"}
+    parallel = tag == parallel_tag or (tag in finite and parallel_tag in finite and not _can_be_noun(first))
+    finite_before = parallel_tag in finite
+    if not tag or not (parallel or (gerund_object and tag == "VBG")):
+        return None
+    if tag == "VBG" and not (gerund_object and finite_before):
+        rest = words[i + 1 :]
+        adverb = _is_adverb(rest[0]) and rest[0].lower().endswith("ly") if rest else False
+        if rest and not (rest[0].lower() in PARTICLES or adverb or rest[0].lower() in ("as", "while")):
+            return None
+    return _split_predicate("", words)

@@ -1,0 +1,1 @@
+"""The fault-injection suite: kill -9, full disks and concurrent runs against every command that writes."""
