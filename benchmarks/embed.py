@@ -1,51 +1,94 @@
-"""Embedding speed and memory: dtu-audio against the original implementation's path, same weights, same machine.
+"""Embedding speed and memory: dtu-audio beside the original WavCaps retrieval code, same weights, same machine.
 
-The original (WavCaps HTSAT + BERT, as the paper ran it) computes the STFT as two 1024-tap
-convolutions, attention with an explicit softmax (and keeps every block's attention map), the
-unused token-semantic head, in eager float32 under ``torch.no_grad``. Ours: ``torch.stft``,
-tokens kept in window order, ``scaled_dot_product_attention``, linear layers with bias and GELU
-fused (oneDNN, CPU), ``torch.inference_mode`` (and bf16 autocast on CUDA), in a process set up
-as the ``dtu`` command sets it up (``dtu_audio.runtime.keep_freed_memory``).
+    python benchmarks/embed.py [--original PATH] [--batch-sizes 1 8 32] [--threads 1] [--device cpu|cuda]
 
-Each implementation runs in a process of its own, as a user would run it, on the same seeded
-weights. Throughput: the two processes are timed alternately (best of a few rounds), so that load
-from other processes hits both alike. Peak memory: one call per implementation in a fresh process
-(on CPU the resident-memory growth, sampled every millisecond; on CUDA the peak allocated memory).
-Usage: ``python benchmarks/embed.py [--device cpu|cuda] [--batch-sizes 1 8 32] [--text-batch 64]``.
+``--original PATH``: the ``retrieval`` folder of a checkout of the original code
+(github.com/XinhaoMei/WavCaps: ``models/ase_model.py``, ``models/htsat.py``, ...), with its
+requirements installed (torchlibrosa, ruamel.yaml, sentence-transformers). The benchmark builds its
+``ASE`` model (bert-base-uncased from its config, so no download) with dtu's seeded weights and
+runs its ``encode_audio`` and ``encode_text``. Without it, "original" is a re-implementation of the
+original's audio forward pass on dtu's modules (STFT as convolutions, explicit-softmax attention
+keeping every map, rolled windows, the unused AudioSet head) and dtu's own text encoder with eager
+attention; the output says which one ran.
+
+Two comparisons, each side set up alike, each implementation in a process of its own:
+
+1. model code alone: both processes with the same malloc setting (``--allocator``: glibc keeping
+   freed memory, ``dtu_audio.runtime.keep_freed_memory``, on both or on neither) and the same thread
+   count (``--threads``); dtu under ``torch.inference_mode``, the original under ``torch.no_grad``
+   as its scripts call it; eval mode, float32. A third process runs dtu with its oneDNN fast path
+   off, to show what the fast path gives and costs.
+2. as users run them: dtu as the ``dtu`` command runs it (``keep_freed_memory``, the thread count
+   of ``dtu_audio.runtime.choose_threads``, the fast path on where available, bf16 autocast on
+   CUDA); the original as its scripts run it (default malloc, PyTorch's default thread count).
+   ``OMP_NUM_THREADS`` is removed from both processes' environment, as in a fresh shell.
+
+Throughput: the processes are timed alternately over several rounds (on CPU 6 at batch 1, 3 at
+batch 8, 2 at batch 32), so that load from other processes hits all alike; the CPU-time ratio
+(the original's process time over dtu's) is the figure to read on a shared machine. Ranges are
+over rounds. Peak memory (model code alone): one call per implementation in a fresh process
+(CPU: resident-memory growth sampled every millisecond; CUDA: peak allocated memory). The
+1-minute load average is printed beside each table.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import multiprocessing
+import os
 import resource
+import sys
 import threading
 import time
+import types
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 import torch
 import torch.nn.functional as F
 
 from dtu_audio.encoders import RetrievalModel
+from dtu_audio.encoders.linear import set_cpu_fast_path
 from dtu_audio.encoders.swin import window_partition
 from dtu_audio.errors import DtuError
-from dtu_audio.runtime import keep_freed_memory
+from dtu_audio.runtime import apply_threads, keep_freed_memory
 
 CLIP_SECONDS = 10.0
+#: Already in the form the original's data pipeline hands to its model (lower case, no punctuation).
 CAPTIONS = [
     "a dog barks several times and then a car passes by",
     "people talk in the background while music plays",
     "birds chirp before heavy rain starts to fall",
-    "an engine starts, idles and stops",
+    "an engine starts idles and stops",
 ]
+#: The original's settings/inference.yaml, as far as the model reads it (no pretrained audio weights).
+ORIGINAL_CONFIG = {
+    "embed_size": 1024,
+    "temp": 0.07,
+    "embed_regularization": True,
+    "audio_args": {"sr": 32000, "n_fft": 1024, "hop_length": 320, "f_min": 50, "f_max": 14000, "n_mels": 64},
+    "audio_encoder_args": {"type": "transformer", "model": "htsat", "pretrained": False, "freeze": False},
+    "text_encoder_args": {"type": "bert-base-uncased", "freeze": False},
+    "training": {"spec_augmentation": True},
+}
 
 
-def window_reverse(windows: torch.Tensor, window: int, height: int, width: int) -> torch.Tensor:
-    """``[B, nW, w*w, C]`` -> ``[B, H, W, C]``, as the original's ``window_reverse``."""
-    b, _, _, c = windows.shape
-    x = windows.view(b, height // window, width // window, window, window, c)
-    return x.permute(0, 1, 3, 2, 4, 5).contiguous().view(b, height, width, c)
+@dataclass(frozen=True)
+class Setup:
+    """How one implementation's process is set up."""
+
+    impl: str  # "original" or "dtu"
+    keep_memory: bool  # glibc keeps freed memory (dtu_audio.runtime.keep_freed_memory)
+    threads: int | None  # None: the implementation's own default (dtu's policy; PyTorch's for the original)
+    fast_path: bool = True  # dtu's oneDNN linear layers
+    bf16: bool = False  # bf16 autocast (dtu's default on CUDA)
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.impl
 
 
 def build_model(device: str) -> RetrievalModel:
@@ -63,8 +106,40 @@ def build_model(device: str) -> RetrievalModel:
     return model
 
 
-class OriginalAudioPath:
-    """The original's audio forward pass on the weights of a :class:`RetrievalModel`."""
+def original_model(path: str, model: RetrievalModel) -> tuple[torch.nn.Module, list[str]]:
+    """The original code's ``ASE`` from ``path`` with ``model``'s weights; also the entries dtu's state dict lacks."""
+    sys.path.insert(0, path)
+    try:
+        from models import text_encoder as original_text
+        from models.ase_model import ASE
+    except ImportError as err:
+        raise DtuError(f"cannot import the original code from {path}: {err} (install its requirements)") from None
+    from transformers import BertConfig
+
+    model_class, tokenizer_class, width = original_text.MODELS["bert-base-uncased"]
+    vocabulary = model.text_encoder.tokenizer.name_or_path
+    # offline: the architecture from its config and the vocabulary dtu reads; the weights come from dtu below
+    original_text.MODELS["bert-base-uncased"] = (
+        types.SimpleNamespace(from_pretrained=lambda name, **kwargs: model_class(BertConfig(), **kwargs)),
+        types.SimpleNamespace(from_pretrained=lambda name: tokenizer_class.from_pretrained(vocabulary)),
+        width,
+    )
+    ase = ASE(ORIGINAL_CONFIG).eval().to(model.device)
+    loaded = ase.load_state_dict(model.state_dict(), strict=False)
+    if loaded.unexpected_keys:
+        raise DtuError(f"the original model has no entries {loaded.unexpected_keys[:3]}: is {path} the WavCaps code?")
+    return ase, loaded.missing_keys
+
+
+def window_reverse(windows: torch.Tensor, window: int, height: int, width: int) -> torch.Tensor:
+    """``[B, nW, w*w, C]`` -> ``[B, H, W, C]``, as the original's ``window_reverse``."""
+    b, _, _, c = windows.shape
+    x = windows.view(b, height // window, width // window, window, window, c)
+    return x.permute(0, 1, 3, 2, 4, 5).contiguous().view(b, height, width, c)
+
+
+class ReimplementedOriginal:
+    """The original's audio forward pass re-implemented on the weights of a :class:`RetrievalModel`."""
 
     def __init__(self, model: RetrievalModel):
         self.model = model
@@ -149,96 +224,123 @@ class OriginalAudioPath:
     def encode_audio(self, waveforms: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.model.audio_proj(self.audio_features(waveforms)), dim=-1)
 
-
-def _current_rss_mib() -> float:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
-
-
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+    def encode_text(self, captions: list[str]) -> torch.Tensor:
+        self.model.text_encoder.text_encoder.set_attn_implementation("eager")
+        return self.model.encode_text(captions)
 
 
-def _setup(impl: str, device: str) -> RetrievalModel:
-    """The process and model of one implementation: ours is set up as the ``dtu`` command does it."""
-    if impl == "dtu":
-        keep_freed_memory()
-    return build_model(device)
+@contextlib.contextmanager
+def _dtu_inference(device_type: str, bf16: bool):
+    with torch.inference_mode(), torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
+        yield
 
 
-def _runner(model: RetrievalModel, kind: str, impl: str, batch: int):
-    """A zero-argument callable that embeds one batch with the given implementation."""
-    device = str(model.device)
-    bf16 = impl == "dtu" and device.startswith("cuda")
-    context = torch.inference_mode if impl == "dtu" else torch.no_grad
-    if kind == "audio":
-        items = torch.randn(batch, round(CLIP_SECONDS * model.audio_spec.sample_rate), device=device) * 0.1
-        encode = model.encode_audio if impl == "dtu" else OriginalAudioPath(model).encode_audio
-    else:
-        items, encode = (CAPTIONS * batch)[:batch], model.encode_text
-    attention = "sdpa" if impl == "dtu" else "eager"
+class Implementation:
+    """One implementation in its process: ``encode_audio`` / ``encode_text`` under its own grad context."""
 
-    def run() -> None:
-        model.text_encoder.text_encoder.set_attn_implementation(attention)
-        with context(), torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16):
-            encode(items)
-        _sync(device)
+    def __init__(self, setup: Setup, device: str, original: str | None):
+        if setup.keep_memory:
+            keep_freed_memory()
+        if setup.threads is not None:
+            torch.set_num_threads(setup.threads)
+        elif setup.impl == "dtu":
+            apply_threads()
+        set_cpu_fast_path("auto" if setup.fast_path else "off")
+        self.dtu = build_model(device)
+        self.missing: list[str] = []
+        if setup.impl == "dtu":
+            self.model = self.dtu
+            self.context = lambda: _dtu_inference(torch.device(device).type, setup.bf16)
+            self.dtu.text_encoder.text_encoder.set_attn_implementation("sdpa")
+        elif original is not None:
+            (self.model, self.missing), self.context = original_model(original, self.dtu), torch.no_grad
+        else:
+            self.model, self.context = ReimplementedOriginal(self.dtu), torch.no_grad
 
-    return run
+    def runner(self, kind: str, batch: int):
+        """A zero-argument callable that embeds one batch."""
+        device = str(self.dtu.device)
+        if kind == "audio":
+            items = torch.randn(batch, round(CLIP_SECONDS * self.dtu.audio_spec.sample_rate), device=device) * 0.1
+            encode = self.model.encode_audio
+        else:
+            items, encode = (CAPTIONS * batch)[:batch], self.model.encode_text
+
+        def run() -> None:
+            with self.context():
+                encode(items)
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+
+        return run
+
+    def embeddings(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Float32 audio and text embeddings of fixed inputs (two seeded 10-s clips, the captions)."""
+        generator = torch.Generator().manual_seed(1)
+        waves = torch.randn(2, round(CLIP_SECONDS * self.dtu.audio_spec.sample_rate), generator=generator) * 0.1
+        with self.context():
+            audio = self.model.encode_audio(waves.to(self.dtu.device))
+            return audio.cpu().clone(), self.model.encode_text(CAPTIONS).cpu().clone()
 
 
-def _embeddings(model: RetrievalModel, impl: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Float32 audio and text embeddings of fixed inputs (two seeded 10-s clips, the captions)."""
-    generator = torch.Generator().manual_seed(1)
-    waves = (torch.randn(2, round(CLIP_SECONDS * model.audio_spec.sample_rate), generator=generator) * 0.1).to(
-        model.device
-    )
-    model.text_encoder.text_encoder.set_attn_implementation("sdpa" if impl == "dtu" else "eager")
-    with torch.no_grad():
-        audio = model.encode_audio(waves) if impl == "dtu" else OriginalAudioPath(model).encode_audio(waves)
-        return audio.cpu(), model.encode_text(CAPTIONS).cpu()
-
-
-def _serve(connection: Connection, impl: str, device: str) -> None:
-    """Worker process: answer timing and embedding requests for one implementation until told to stop."""
-    model = _setup(impl, device)
+def _serve(connection: Connection, setup: Setup, device: str, original: str | None) -> None:
+    """Worker process: answer requests for one implementation until told to stop."""
+    impl = Implementation(setup, device, original)
+    connection.send((torch.get_num_threads(), impl.missing))
     runs = {}
     while (request := connection.recv()) is not None:
         if request == "embeddings":
-            connection.send(_embeddings(model, impl))
+            connection.send(impl.embeddings())
             continue
         if request not in runs:
-            runs[request] = _runner(model, *request[:1], impl, request[1])
-            runs[request]()  # warm-up: kernel selection, allocator
+            runs[request] = impl.runner(*request)
+            runs[request]()  # warm-up: kernel selection, allocator, weight packing
         start, start_cpu = time.perf_counter(), time.process_time()
         runs[request]()
         connection.send((time.perf_counter() - start, time.process_time() - start_cpu))
 
 
+@contextlib.contextmanager
+def _fresh_shell_threads(active: bool):
+    """Start processes without ``OMP_NUM_THREADS`` (as from a fresh shell) while ``active``."""
+    saved = os.environ.pop("OMP_NUM_THREADS", None) if active else None
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["OMP_NUM_THREADS"] = saved
+
+
 class Workers:
-    """One process per implementation, each holding the same seeded model."""
+    """One process per setup, each holding the same seeded model."""
 
-    def __init__(self, device: str):
+    def __init__(self, setups: list[Setup], device: str, original: str | None, fresh_shell: bool):
         context = multiprocessing.get_context("spawn")
-        self.connections = {}
-        self.processes = []
-        for impl in ("original", "dtu"):
-            parent, child = context.Pipe()
-            process = context.Process(target=_serve, args=(child, impl, device), daemon=True)
-            process.start()
-            self.connections[impl] = parent
-            self.processes.append(process)
+        self.connections, self.processes, self.threads, self.missing = {}, [], {}, {}
+        with _fresh_shell_threads(fresh_shell):
+            for setup in setups:
+                parent, child = context.Pipe()
+                process = context.Process(target=_serve, args=(child, setup, device, original), daemon=True)
+                process.start()
+                self.connections[setup.name] = parent
+                self.processes.append(process)
+        for name, connection in self.connections.items():
+            self.threads[name], self.missing[name] = connection.recv()
 
-    def ask(self, impl: str, request):
-        self.connections[impl].send(request)
-        return self.connections[impl].recv()
+    def ask(self, name: str, request):
+        self.connections[name].send(request)
+        return self.connections[name].recv()
 
     def close(self) -> None:
         for connection in self.connections.values():
             connection.send(None)
         for process in self.processes:
             process.join()
+
+
+def _current_rss_mib() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
 
 
 class _RssSampler(threading.Thread):
@@ -254,10 +356,9 @@ class _RssSampler(threading.Thread):
             self.peak = max(self.peak, _current_rss_mib())
 
 
-def peak_memory_mib(impl: str, batch: int, device: str) -> float:
+def peak_memory_mib(setup: Setup, batch: int, device: str, original: str | None) -> float:
     """Peak memory of one ``encode_audio`` call (RSS growth on CPU, allocated on CUDA); run in a fresh process."""
-    model = _setup(impl, device)
-    run = _runner(model, "audio", impl, batch)
+    run = Implementation(setup, device, original).runner("audio", batch)
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
         run()
@@ -276,55 +377,104 @@ def _in_fresh_process(*args) -> float:
         return pool.apply(peak_memory_mib, args)
 
 
-def items_per_second(workers: Workers, kind: str, batch: int, rounds: int) -> dict[str, float]:
-    """Best-of-``rounds`` throughput of both implementations, timed alternately so that load hits both alike.
-
-    ``original``/``dtu``: items per wall-clock second; ``cpu_ratio``: the original's CPU time over
-    ours (process time, less sensitive to other processes competing for the cores).
-    """
-    impls = ("original", "dtu")
-    wall = dict.fromkeys(impls, math.inf)
-    cpu = dict.fromkeys(impls, math.inf)
+def timings(workers: Workers, names: list[str], kind: str, batch: int, rounds: int) -> dict[str, list[tuple]]:
+    """(wall, CPU) seconds of every round for each setup, the setups timed alternately."""
+    times = {name: [] for name in names}
     for _ in range(rounds):
-        for impl in impls:
-            seconds, cpu_seconds = workers.ask(impl, (kind, batch))
-            wall[impl] = min(wall[impl], seconds)
-            cpu[impl] = min(cpu[impl], cpu_seconds)
-    return {**{impl: batch / seconds for impl, seconds in wall.items()}, "cpu_ratio": cpu["original"] / cpu["dtu"]}
+        for name in names:
+            times[name].append(workers.ask(name, (kind, batch)))
+    return times
+
+
+def _ratio_text(numerator: list[tuple], denominator: list[tuple]) -> str:
+    """Best-round CPU-time ratio and its range over rounds."""
+    best = min(cpu for _, cpu in numerator) / min(cpu for _, cpu in denominator)
+    per_round = sorted(a[1] / b[1] for a, b in zip(numerator, denominator, strict=True))
+    return f"{best:.2f}x ({per_round[0]:.2f}-{per_round[-1]:.2f})"
+
+
+def _rate(times: list[tuple], batch: int) -> float:
+    return batch / min(wall for wall, _ in times)
+
+
+def _load() -> str:
+    return f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+
+
+def _rounds(batch: int, device: str) -> int:
+    return 6 if batch == 1 else 3 if device != "cpu" or batch < 32 else 2  # keep CPU runs to minutes
+
+
+def compare(title: str, setups: list[Setup], args, fresh_shell: bool = False) -> Workers:
+    """Time original against dtu (and any further dtu setups) at every batch size; print one table."""
+    workers = Workers(setups, args.device, args.original, fresh_shell)
+    names = [s.name for s in setups]
+    threads = ", ".join(f"{name} {workers.threads[name]}" for name in names)
+    print(f"\n{title} [threads: {threads}; {_load()} at start]")
+    extra = names[2:]
+    header = f"{'original clips/s':>18}{'dtu clips/s':>13}{'CPU-time ratio orig/dtu (range)':>34}"
+    header += "".join(f"{'CPU ' + name + '/dtu':>24}" for name in extra)
+    print(f"{'encode_audio, 10-s clips':<26}{header}")
+    for batch in args.batch_sizes:
+        times = timings(workers, names, "audio", batch, _rounds(batch, args.device))
+        row = f"{'batch ' + str(batch):<26}{_rate(times['original'], batch):>18.2f}{_rate(times['dtu'], batch):>13.2f}"
+        row += f"{_ratio_text(times['original'], times['dtu']):>34}"
+        row += "".join(f"{_ratio_text(times[name], times['dtu']):>24}" for name in extra)
+        print(f"{row}   [{_load()}]")
+    times = timings(workers, names[:2], "text", args.text_batch, 3)
+    label = f"encode_text, batch {args.text_batch}"
+    rates = f"{_rate(times['original'], args.text_batch):>18.1f}{_rate(times['dtu'], args.text_batch):>13.1f}"
+    print(f"{label:<26}{rates}{_ratio_text(times['original'], times['dtu']):>34}  (captions/s)")
+    return workers
+
+
+def _packed_copy_mib(model: RetrievalModel) -> float:
+    """Size of the fast path's second copy of weights: every linear layer inside HTSAT's Swin stages."""
+    layers = [m for m in model.audio_encoder.audio_enc.layers.modules() if isinstance(m, torch.nn.Linear)]
+    return sum(layer.weight.numel() * layer.weight.element_size() for layer in layers) / 2**20
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--original", help="retrieval/ folder of a WavCaps checkout (default: a re-implementation).")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--text-batch", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1, help="Threads of both sides in 'model code alone'.")
+    parser.add_argument("--allocator", choices=["keep", "default"], default="keep", help="Both sides' malloc setting.")
     args = parser.parse_args()
+    if args.original is not None and not os.path.isfile(os.path.join(args.original, "models", "ase_model.py")):
+        raise SystemExit(f"--original {args.original}: no models/ase_model.py there (pass WavCaps' retrieval/ folder)")
     device = args.device
-    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
-    workers = Workers(device)
-    header = (
-        f"{'original clips/s':>18}{'dtu clips/s':>14}{'speed-up':>10}{'CPU-time ratio':>16}{'peak MiB orig/dtu':>20}"
-    )
-    print(f"{'encode_audio, 10-s clips':<28}{header}")
-    for batch in args.batch_sizes:
-        rounds = 10 if batch == 1 else 3 if device != "cpu" or batch < 32 else 2  # keep CPU runs to minutes
-        speed = items_per_second(workers, "audio", batch, rounds)
-        memory = {impl: _in_fresh_process(impl, batch, device) for impl in ("original", "dtu")}
-        peaks = f"{memory['original']:.0f}/{memory['dtu']:.0f}"
-        print(
-            f"{'batch ' + str(batch):<28}{speed['original']:>18.2f}{speed['dtu']:>14.2f}"
-            f"{speed['dtu'] / speed['original']:>9.2f}x{speed['cpu_ratio']:>15.2f}x{peaks:>20}"
-        )
-    speed = items_per_second(workers, "text", args.text_batch, 3)
-    label = f"encode_text, batch {args.text_batch}"
-    print(
-        f"{label:<28}{speed['original']:>18.1f}{speed['dtu']:>14.1f}"
-        f"{speed['dtu'] / speed['original']:>9.2f}x{speed['cpu_ratio']:>15.2f}x  (captions/s)"
-    )
-    (audio, text), (original_audio, original_text) = (workers.ask(impl, "embeddings") for impl in ("dtu", "original"))
+    source = f"the original code in {args.original}" if args.original else "a re-implementation on dtu's modules"
+    print(f"device {device}, torch {torch.__version__}; original: {source}")
+    if not args.original:
+        print("  (pass --original PATH, the retrieval/ folder of a WavCaps checkout, to measure the real code)")
+
+    keep = args.allocator == "keep"
+    alone = [
+        Setup("original", keep, args.threads),
+        Setup("dtu", keep, args.threads),
+        Setup("dtu", keep, args.threads, fast_path=False, label="no-fast-path"),
+    ]
+    malloc = "glibc keeping freed memory" if keep else "default malloc"
+    workers = compare(f"1. model code alone (both: {malloc}, {args.threads} thread(s), float32)", alone, args)
+    (audio, text), (original_audio, original_text) = (workers.ask(name, "embeddings") for name in ("dtu", "original"))
+    missing = workers.missing["original"]
     workers.close()
+    users = [Setup("original", False, None), Setup("dtu", True, None, bf16=device.startswith("cuda"))]
+    compare("2. as users run them (dtu: as the dtu command; original: as its scripts)", users, args, True).close()
+
+    copy_mib = _packed_copy_mib(build_model("cpu"))
+    print(f"\nfast path (model code alone): packed copy of the Swin linear weights {copy_mib:.0f} MiB")
+    print(f"{'peak MiB of one encode_audio':<30}" + "".join(f"{s.name:>16}" for s in alone))
+    for batch in args.batch_sizes:
+        peaks = [_in_fresh_process(setup, batch, device, args.original) for setup in alone]
+        print(f"{'batch ' + str(batch):<30}" + "".join(f"{peak:>16.0f}" for peak in peaks))
     audio_diff, text_diff = (audio - original_audio).abs().max().item(), (text - original_text).abs().max().item()
-    print(f"max |dtu - original| (float32): audio embeddings {audio_diff:.2e}, text embeddings {text_diff:.2e}")
+    print(f"\nmax |dtu - original| (float32, same weights): audio {audio_diff:.2e}, text {text_diff:.2e}")
+    if args.original:
+        print(f"entries of the original's state dict that dtu's lacks: {', '.join(missing) or 'none'}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,21 @@
-"""Process-wide settings for fast CPU work, applied by the ``dtu`` command (library users may call them)."""
+"""Process-wide settings for CPU work, applied by the ``dtu`` command (library users may call them): the
+malloc setting, the thread count and the oneDNN fast path."""
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dtu_audio.errors import DtuError
+
+if TYPE_CHECKING:
+    from dtu_audio.specs import RuntimeSpec
+
+#: Help text of the commands' ``--threads`` option.
+THREADS_HELP = "CPU threads (default: the cores the machine's load leaves free; spec: runtime.threads)."
 
 #: glibc ``mallopt`` parameters (malloc.h).
 _M_TRIM_THRESHOLD = -1
@@ -28,3 +40,68 @@ def keep_freed_memory() -> bool:
     except (AttributeError, OSError):
         return False
     return bool(mallopt(_M_MMAP_THRESHOLD, _KEEP_BYTES)) and bool(mallopt(_M_TRIM_THRESHOLD, _KEEP_BYTES))
+
+
+@dataclass(frozen=True)
+class ThreadChoice:
+    """How many CPU threads PyTorch uses, and why (printed at the start of train, eval and quickstart)."""
+
+    threads: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.threads} CPU thread{'s' if self.threads != 1 else ''} ({self.reason})"
+
+
+def available_cores() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. a container's or ``taskset``'s share)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def choose_threads(requested: int | None = None) -> ThreadChoice:
+    """The thread count for this process: ``requested`` (``--threads`` / ``runtime.threads``), else
+    ``OMP_NUM_THREADS`` when set, else the cores this process may use less the load already on the machine.
+
+    Why the last: PyTorch's threads wait for each other at every operation, spinning; when another
+    process holds a core, every step waits for the slowest thread (``benchmarks/threads.py``: a
+    training epoch ran several times slower at 2 threads than at 1 beside one busy process on 2 cores,
+    while on idle cores more threads are faster). The load is the 1-minute load average of the machine
+    (processes running or waiting to run), rounded to whole cores.
+    """
+    if requested is not None:
+        if requested < 1:
+            raise DtuError(f"threads must be at least 1, not {requested}")
+        return ThreadChoice(requested, "as asked")
+    from_env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if from_env.isdigit() and int(from_env) > 0:
+        return ThreadChoice(int(from_env), "OMP_NUM_THREADS")
+    cores = available_cores()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    free = (os.cpu_count() or cores) - round(load)
+    threads = max(1, min(cores, free))
+    return ThreadChoice(threads, f"{cores} cores available, load {load:.1f}; --threads N to change")
+
+
+def apply_threads(requested: int | None = None) -> ThreadChoice:
+    """Choose the thread count (:func:`choose_threads`) and set it in PyTorch."""
+    import torch
+
+    choice = choose_threads(requested)
+    torch.set_num_threads(choice.threads)
+    return choice
+
+
+def configure(settings: RuntimeSpec) -> str:
+    """Apply a spec's ``runtime`` section to this process; returns the line train, eval and quickstart print.
+
+    ``cpu_fast_path: auto`` leaves the fast path as ``DTU_CPU_FAST_PATH`` set it (on where available).
+    """
+    from dtu_audio.encoders.linear import cpu_fast_path_enabled, set_cpu_fast_path
+
+    choice = apply_threads(settings.threads)
+    if settings.cpu_fast_path != "auto":
+        set_cpu_fast_path(settings.cpu_fast_path)
+    return f"CPU: {choice}; oneDNN fast path {'on' if cpu_fast_path_enabled() else 'off'}"

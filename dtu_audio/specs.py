@@ -175,6 +175,17 @@ class EvalSpec(_Section):
     embedding_cache: bool = Field(True, description="Cache audio and text embeddings on disk.")
 
 
+class RuntimeSpec(_Section):
+    """CPU settings of the process that runs the command."""
+
+    threads: int | None = Field(
+        None, gt=0, description="CPU threads (null: the free cores, from the load; OMP_NUM_THREADS when set)."
+    )
+    cpu_fast_path: Literal["auto", "on", "off"] = Field(
+        "auto", description="oneDNN linear layers in CPU inference (auto: where available; ~110 MiB weight copy)."
+    )
+
+
 class RunSpec(_Section):
     """Everything a run needs; saved beside its outputs."""
 
@@ -184,6 +195,7 @@ class RunSpec(_Section):
     optim: OptimSpec = Field(default_factory=OptimSpec)
     train: TrainSpec = Field(default_factory=TrainSpec)
     eval: EvalSpec = Field(default_factory=EvalSpec)
+    runtime: RuntimeSpec = Field(default_factory=RuntimeSpec)
 
 
 def preset_names() -> list[str]:

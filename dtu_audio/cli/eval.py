@@ -24,6 +24,7 @@ from dtu_audio.evaluation.tables import (
 )
 from dtu_audio.fileio import write_json
 from dtu_audio.progress import status
+from dtu_audio.runtime import THREADS_HELP, configure
 from dtu_audio.specs import load_spec, preset_names, save_spec
 
 OutputFormat = Literal["table", "md", "json", "csv"]
@@ -81,6 +82,7 @@ def eval_command(
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the on-disk embedding cache."),
     device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default: eval.device)."),
+    threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
 ) -> None:
     """Evaluate models on a dataset's test suite.
 
@@ -101,6 +103,7 @@ def eval_command(
         *([f"eval.suite={suite}"] if suite else []),
         *(["eval.embedding_cache=false"] if no_cache else []),
         *([f"eval.device={device}"] if device else []),
+        *([f"runtime.threads={threads}"] if threads else []),
     ]
     spec = load_spec(preset, overrides)
     prepared = prepare_suite(dataset, spec, data_root)
@@ -112,6 +115,7 @@ def eval_command(
     console = Console()
     info = console if output == "table" else Console(stderr=True)
     results, progress = [], Console(stderr=True)
+    progress.print(configure(spec.runtime))
     for reference in references:
         with status(progress, f"evaluating {reference} on {prepared.dataset} ({len(prepared.test_sets)} sets)"):
             results.append(evaluate_checkpoint(reference, prepared, spec, run_device))

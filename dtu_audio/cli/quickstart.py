@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 
 from dtu_audio.errors import DtuError
+from dtu_audio.runtime import THREADS_HELP, configure
+from dtu_audio.specs import RuntimeSpec
 
 
 def quickstart(
@@ -18,6 +20,7 @@ def quickstart(
     seed: int = typer.Option(0, "--seed", help="Seed of the data and of training."),
     workers: int = typer.Option(2, "--workers", help="Processes rendering the audio."),
     force: bool = typer.Option(False, "--force", help="Start again: delete OUT first."),
+    threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
 ) -> None:
     """Compare lambda 0 and 10 on synthesized data, offline.
 
@@ -32,6 +35,7 @@ def quickstart(
     from dtu_audio.quickstart import print_comparison, run_quickstart  # torch: after the input checks
 
     console = Console(log_path=False)
+    console.print(configure(RuntimeSpec(threads=threads)))
     results = run_quickstart(out, clips, epochs, seed, workers, console)
     console.rule("lambda 0 (plain contrastive) vs lambda 10 (with the temporal loss)")
     print_comparison(results, out, console)

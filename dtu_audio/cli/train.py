@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from dtu_audio.errors import DtuError
+from dtu_audio.runtime import THREADS_HELP, configure
 from dtu_audio.specs import RunSpec, load_spec, preset_names
 from dtu_audio.training import run_outputs
 from dtu_audio.training.data import check_manifests, read_split_manifest
@@ -75,6 +76,7 @@ def train(
     set_: list[str] = typer.Option(
         [], "--set", help="Override a spec field (repeatable).", metavar="SECTION.FIELD=VALUE"
     ),
+    threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
 ) -> None:
     """Train with the contrastive and temporal-order losses.
 
@@ -92,6 +94,7 @@ def train(
             "data.data_root": data_root,
             "train.run_name": name,
             "train.skip_bad_audio": skip_bad_audio or None,
+            "runtime.threads": threads,
         }
     ) + list(set_)
     console = Console(stderr=True, highlight=False, log_path=False, soft_wrap=True)
@@ -106,6 +109,9 @@ def train(
     from dtu_audio.training.loop import outputs_summary, train_run
 
     group = init_process_group(spec.train.device)
+    cpu_settings = configure(spec.runtime)
+    if group.is_main:
+        console.print(cpu_settings)
     if resume is None:
         run_dir, checkpoint = _new_run_dir(spec), None
     if group.is_main:
