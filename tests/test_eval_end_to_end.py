@@ -131,8 +131,9 @@ def test_missing_audio_is_one_line_error(tmp_path, data, monkeypatch, capsys):
     )
     assert code == 2
     lines = [line for line in stderr.splitlines() if line.strip()]
-    assert lines[0].startswith("evaluating ") and len(lines) == 2  # the progress line a log gets, then the error
-    assert lines[1].startswith("error: ") and "1 of 4 audio files not found" in lines[1] and "clip1.wav" in lines[1]
+    # the CPU settings and the progress line a log gets, then the error
+    assert lines[0].startswith("CPU: ") and lines[1].startswith("evaluating ") and len(lines) == 3, stderr
+    assert lines[2].startswith("error: ") and "1 of 4 audio files not found" in lines[2] and "clip1.wav" in lines[2]
 
 
 def test_missing_data_and_checkpoint_are_one_line_errors(tmp_path, data, monkeypatch, capsys):
