@@ -115,7 +115,7 @@ def eval_command(
     console = Console()
     info = console if output == "table" else Console(stderr=True)
     results, progress = [], Console(stderr=True)
-    progress.print(configure(spec.runtime))
+    progress.print(configure(spec.runtime), soft_wrap=True)
     for reference in references:
         with status(progress, f"evaluating {reference} on {prepared.dataset} ({len(prepared.test_sets)} sets)"):
             results.append(evaluate_checkpoint(reference, prepared, spec, run_device))

@@ -35,7 +35,7 @@ def quickstart(
     from dtu_audio.quickstart import print_comparison, run_quickstart  # torch: after the input checks
 
     console = Console(log_path=False)
-    console.print(configure(RuntimeSpec(threads=threads)))
+    console.print(configure(RuntimeSpec(threads=threads)), soft_wrap=True)
     results = run_quickstart(out, clips, epochs, seed, workers, console)
     console.rule("lambda 0 (plain contrastive) vs lambda 10 (with the temporal loss)")
     print_comparison(results, out, console)
