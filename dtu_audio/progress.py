@@ -57,6 +57,8 @@ class Progress(rich_progress.Progress):
         return task_id
 
     def update(self, task_id: rich_progress.TaskID, **kwargs) -> None:
+        if "completed" in kwargs:  # a task set back (the next epoch) prints its end again
+            self._last_line[task_id] = (self._last_line[task_id][0], kwargs["completed"])
         super().update(task_id, **kwargs)
         self._print_plain(task_id)
 
@@ -84,7 +86,8 @@ class Progress(rich_progress.Progress):
         if task.completed <= 0 or task.completed == last_completed:
             return
         now = time.monotonic()
-        if task.finished or now - last_time >= self.every_s:
+        done = task.total is not None and task.completed >= task.total  # not task.finished: it outlives a reuse
+        if done or now - last_time >= self.every_s:
             self._last_line[task_id] = (now, task.completed)
             _print_line(self.console, self.plain_line(task))
 

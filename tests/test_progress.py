@@ -42,6 +42,17 @@ def test_a_log_gets_the_final_line_even_within_the_interval():
     assert log.getvalue().splitlines() == ["epoch 1/2  3/3  loss 0.3333"]
 
 
+def test_a_task_reused_for_the_next_epoch_keeps_to_the_interval():
+    log = io.StringIO()
+    with Progress(*_columns(), console=Console(file=log, width=80), every_s=3600) as progress:
+        task = progress.add_task("epoch 1/2", total=3, loss=1.0)
+        for epoch in (1, 2):  # as the training loop does: one task, reset to 0 by update each epoch
+            progress.update(task, completed=0, description=f"epoch {epoch}/2")
+            for _ in range(3):
+                progress.update(task, advance=1)
+    assert log.getvalue().splitlines() == ["epoch 1/2  3/3  loss 1.0000", "epoch 2/2  3/3  loss 1.0000"]
+
+
 def test_a_terminal_gets_the_bar_and_no_plain_lines():
     screen = io.StringIO()
     _run(Console(file=screen, width=80, force_terminal=True), every_s=0)
