@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from dtu_audio.specs import RuntimeSpec
 
 #: Help text of the commands' ``--threads`` option.
-THREADS_HELP = "CPU threads (default: the cores the machine's load leaves free; spec: runtime.threads)."
+THREADS_HELP = "CPU threads (default: the cores other processes leave free; spec: runtime.threads)."
 
 #: glibc ``mallopt`` parameters (malloc.h).
 _M_TRIM_THRESHOLD = -1
@@ -61,15 +61,26 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def busy_cores(window: float = 0.25) -> float:
+    """How many CPUs other processes keep busy right now: the machine's CPU use over ``window`` seconds,
+    sampled while this process sleeps (psutil reads ``/proc/stat`` on Linux)."""
+    import psutil
+
+    return psutil.cpu_percent(interval=window) / 100 * (os.cpu_count() or 1)
+
+
 def choose_threads(requested: int | None = None) -> ThreadChoice:
     """The thread count for this process: ``requested`` (``--threads`` / ``runtime.threads``), else
-    ``OMP_NUM_THREADS`` when set, else the cores this process may use less the load already on the machine.
+    ``OMP_NUM_THREADS`` when set, else the cores this process may use less the cores others keep busy.
 
     Why the last: PyTorch's threads wait for each other at every operation, spinning; when another
     process holds a core, every step waits for the slowest thread (``benchmarks/threads.py``: a
     training epoch ran several times slower at 2 threads than at 1 beside one busy process on 2 cores,
-    while on idle cores more threads are faster). The load is the 1-minute load average of the machine
-    (processes running or waiting to run), rounded to whole cores.
+    while on idle cores more threads are faster). The cores others use are the larger of the CPU use
+    measured now (a quarter of a second) and the 1-minute load average, rounded to whole cores: the
+    load average lags a job that has just started, a single sample misses one that is between bursts.
+    Erring on the busy side costs at most the speed-up of the extra threads; the other way, several
+    times the time.
     """
     if requested is not None:
         if requested < 1:
@@ -80,9 +91,11 @@ def choose_threads(requested: int | None = None) -> ThreadChoice:
         return ThreadChoice(int(from_env), "OMP_NUM_THREADS")
     cores = available_cores()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    free = (os.cpu_count() or cores) - round(load)
+    busy = busy_cores()
+    free = (os.cpu_count() or cores) - round(max(load, busy))
     threads = max(1, min(cores, free))
-    return ThreadChoice(threads, f"{cores} cores available, load {load:.1f}; --threads N to change")
+    reason = f"{cores} cores available, {busy:.1f} busy now, load {load:.1f}; --threads N to change"
+    return ThreadChoice(threads, reason)
 
 
 def apply_threads(requested: int | None = None) -> ThreadChoice:

@@ -6,9 +6,11 @@ import os
 import platform
 import subprocess
 import sys
+import time
 
 import pytest
 
+from dtu_audio import runtime
 from dtu_audio.errors import DtuError
 from dtu_audio.runtime import ThreadChoice, choose_threads, configure
 from dtu_audio.specs import RuntimeSpec
@@ -46,8 +48,9 @@ def four_core_machine(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
 
-    def set_load(load: float) -> None:
+    def set_load(load: float, busy: float = 0.0) -> None:
         monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+        monkeypatch.setattr(runtime, "busy_cores", lambda: busy)
 
     return set_load
 
@@ -58,6 +61,24 @@ def test_the_default_leaves_the_busy_cores_to_others(four_core_machine, load, th
     choice = choose_threads()
     assert choice.threads == threads
     assert f"load {load:.1f}" in str(choice)
+
+
+@pytest.mark.parametrize(("load", "busy", "threads"), [(0.1, 1.0, 3), (0.1, 2.9, 1), (2.2, 0.2, 2)])
+def test_a_job_just_started_counts_before_the_load_average_sees_it(four_core_machine, load, busy, threads):
+    four_core_machine(load, busy)
+    choice = choose_threads()
+    assert choice.threads == threads
+    assert f"{busy:.1f} busy now" in str(choice)
+
+
+def test_busy_cores_sees_a_busy_loop():
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        assert runtime.busy_cores(window=0.5) >= 0.7
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 def test_threads_asked_for_win_over_the_environment_and_the_load(four_core_machine, monkeypatch):
