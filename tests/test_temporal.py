@@ -26,6 +26,7 @@ from dtu_audio.datasets.temporal import (
     reverse,
 )
 from dtu_audio.datasets.temporal_grammar import lemma
+from dtu_audio.datasets.temporal_mentions import split_scene
 
 _TABLE = Path(__file__).parent / "data" / "temporal_rewrites.tsv"
 
@@ -222,9 +223,18 @@ def _event_positions(text: str, events: list[list[str]]) -> list[float | None]:
 
 
 def _misses_a_papers_swap(caption: str, papers: str, ours: str) -> bool:
-    """Whether the paper put two events in the opposite order and ours kept them in the original order."""
+    """Whether the paper put two events in the opposite order and ours kept them in the original order.
+
+    A background that closes the caption ("... as birds chirp in the background") is no event of
+    the order: ours keeps it at the end, the paper moves it with the last event; its words are left out.
+    """
     chain = parse_chain(caption)
-    events = [_lemmas(c.predicate if c.verb else c.text) for c in chain.clauses]
+    last, scene = split_scene(chain.clauses[-1])
+    background = set(_lemmas(scene))
+    events = [
+        [w for w in _lemmas(c.predicate if c.verb else c.text) if w not in background]
+        for c in (*chain.clauses[:-1], last)
+    ]
     before, paper, mine = (_event_positions(t, events) for t in (caption, papers, ours))
     for i in range(len(events)):
         for j in range(i + 1, len(events)):

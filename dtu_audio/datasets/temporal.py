@@ -30,7 +30,7 @@ from dtu_audio.datasets.temporal_chain import (
     without_aux,
 )
 from dtu_audio.datasets.temporal_grammar import Clause, parse_clause
-from dtu_audio.datasets.temporal_mentions import keep_in_place
+from dtu_audio.datasets.temporal_mentions import keep_in_place, split_scene, with_scene
 
 _ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
 
@@ -71,10 +71,14 @@ def reverse_chain(chain: Chain) -> Chain:
     """The chain with its events in reverse order, connectives kept in place: the order becomes wrong.
 
     Groups of verb phrases sharing a subject keep the subject in front and reverse their verb
-    phrases; verb forms, determiners that introduce or refer back, pronouns and "again" stay with
-    their place (:mod:`~dtu_audio.datasets.temporal_mentions`); a group that lands behind "followed by" or
+    phrases; verb forms, determiners that introduce or refer back, pronouns, "again" and a closing
+    background ("... as birds chirp in the background") stay with their place (:mod:`~dtu_audio.datasets.temporal_mentions`); a group that lands behind "followed by" or
     "preceded by" becomes a noun phrase.
     """
+    scene = ""
+    if not chain.initial:
+        last, scene = split_scene(chain.clauses[-1])
+        chain = _with(chain, clauses=(*chain.clauses[:-1], last))
     groups = [[chain.clauses[i] for i in group] for group in chain.groups]
     reading = -1 if chain.initial else 1  # "After X, Y" is stored as "Y after X"
     groups = keep_in_place(groups[::reading])[::reading]
@@ -93,6 +97,7 @@ def reverse_chain(chain: Chain) -> Chain:
         links += inner[source]
         clauses += new
         shared += [False] + [True] * (len(new) - 1)
+    clauses[-1] = with_scene(clauses[-1], scene)
     return Chain(tuple(clauses), tuple(links), tuple(shared), chain.ending, chain.initial)
 
 

@@ -6,7 +6,8 @@ and the dog barks *again*". Moving these words with their events gives a reversa
 original would contain ("The man laughs, then a man speaks", "Another man speaks followed by a
 man speaking"), which a text-only classifier spots at once. Here the events move and these words
 stay where they were: the first mention of a sound keeps its introducing determiner, a pronoun
-keeps its place behind the noun it stands for, and "again" stays on the last event. A caption
+keeps its place behind the noun it stands for, "again" stays at the end, and a background
+that closes the caption ("... as birds chirp in the background") stays at its end. A caption
 whose events then read as they did ("a man speaks then another man speaks") says the same in
 both orders, and its reversal is no negative.
 """
@@ -17,13 +18,18 @@ import re
 from dataclasses import replace
 
 from dtu_audio.datasets.temporal_chain import decapitalise
-from dtu_audio.datasets.temporal_grammar import Clause, lemma, lemmas_of, verb_tag
+from dtu_audio.datasets.temporal_grammar import Clause, lemmas_of, verb_tag
 
 _PRONOUNS = frozenset({"it", "they", "he", "she"})
 _GENERIC = frozenset({"", "sound", "noise"})  # "a clicking sound ... a hissing sound": two sounds, not one
 _REFERRING = ("the same", "the other", "the", "another", "more", "one", "a", "an", "some")
 _DETERMINER_RE = re.compile(rf"^(?P<det>{'|'.join(_REFERRING)})\s+(?P<body>\S.*)$", re.IGNORECASE)
 _HEAD_END_RE = re.compile(r"\s(?:of|with|from|in|on|at|and|while|as|near|by|who|which|that)\s|,")
+_SCENE_RE = re.compile(
+    r"(?:^|,\s*|\s+)(?:while|as|with)\s+(?:(?!\b(?:while|as|with)\b)[^,])*?"
+    r"\b(?:in\s+the\s+(?:background|distance)|into\s+(?:a|the)\s+microphone)$",
+    re.IGNORECASE,
+)
 _REPEAT_RE = re.compile(r"(?:^|,?\s+)(?:once\s+again|once\s+more|again|some\s+more|anew)$", re.IGNORECASE)
 
 
@@ -93,26 +99,39 @@ def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
     return out
 
 
-def _same_event(a: Clause, b: Clause) -> bool:
-    """Whether two clauses name one sound: the same verb, or subjects with the same head noun."""
-    if a.verb and b.verb and lemma(a.verb) == lemma(b.verb):
-        return True
-    heads = [_head(_mention(c.subject)[1]) for c in (a, b) if c.subject]
-    return len(heads) == 2 and heads[0] == heads[1] and heads[0] not in _GENERIC
-
-
 def _placed_repeat(groups: list[list[Clause]]) -> list[list[Clause]]:
-    """ "again" (and its kin) on the last event moves to the first when both name one sound: the
-    reversal then ends on the repeat ("a dog barks, a man speaks, then the dog barks again")."""
+    """ "again" (and its kin) that ends the caption moves to the event that will end it: the first.
+
+    "Water drips, stops, then begins again" -> "Water begins, stops, then drips again"; in real
+    captions "again" ends far more captions than it opens, whichever event it repeats.
+    """
     last, first = groups[-1][-1], groups[0][0]
     repeat = _REPEAT_RE.search(_tail(last))
-    simple = not re.search(r",|\band\b", _tail(first)) and not _REPEAT_RE.search(_tail(first))
-    if repeat is None or not simple or first is last or not _same_event(first, last):
+    if repeat is None or first is last or _REPEAT_RE.search(_tail(first)):
         return groups
     out = [list(group) for group in groups]
     out[-1][-1] = _with_tail(last, _tail(last)[: repeat.start()])
     out[0][0] = _with_tail(out[0][0], f"{_tail(out[0][0])} {repeat.group().strip(' ,')}".strip())
     return out
+
+
+def split_scene(clause: Clause) -> tuple[Clause, str]:
+    """A caption's last clause without the background it closes on, and that background:
+    "... followed by a horse neighing as birds chirp in the background" -> (a horse neighing,
+    " as birds chirp in the background"). Such a background goes with the whole scene, so a
+    reversal keeps it at the end; ``""`` when the clause has none."""
+    scene = _SCENE_RE.search(_tail(clause))
+    if scene is None or not (clause.verb or _tail(clause)[: scene.start()].strip()):
+        return clause, ""
+    return _with_tail(clause, _tail(clause)[: scene.start()]), scene.group()
+
+
+def with_scene(clause: Clause, scene: str) -> Clause:
+    """``clause`` closing on ``scene`` (from :func:`split_scene`)."""
+    if not scene:
+        return clause
+    glue = "" if scene.lstrip().startswith(",") else " "
+    return _with_tail(clause, f"{_tail(clause).rstrip()}{glue}{scene.strip()}".strip())
 
 
 def keep_in_place(groups: list[list[Clause]]) -> list[list[Clause]]:
