@@ -104,3 +104,29 @@ def test_a_clap_index_refuses_other_models(tmp_path, clips, spec, model, monkeyp
     other = write_tiny_clap(tmp_path / "other-clap", seed=1)
     with pytest.raises(DtuError, match="was built with model"):
         Index.open(index, model=str(other))
+
+
+def test_a_checkpoint_s_embedder_is_indexed_as_its_model(tmp_path, spec, model):
+    from dtu_audio import RetrievalModel, load_embedder, load_model
+    from dtu_audio.encoders import save_checkpoint
+    from dtu_audio.search.models import index_model
+
+    checkpoint = tmp_path / "tiny.pt"
+    save_checkpoint(checkpoint, model, spec)
+    direct, wrapped = index_model(load_model(checkpoint)), index_model(load_embedder(checkpoint, device="cpu"))
+    assert isinstance(wrapped.model, RetrievalModel) and wrapped.pad_windows
+    assert (wrapped.fingerprint, wrapped.settings, wrapped.window) == (
+        direct.fingerprint,
+        direct.settings,
+        direct.window,
+    )
+
+
+def test_an_embedder_without_a_clip_length_cannot_be_indexed():
+    from types import SimpleNamespace
+
+    from dtu_audio.search.models import index_model
+
+    embedder = SimpleNamespace(name="my-model", family="mine", sample_rate=16000, fingerprint="abc")
+    with pytest.raises(DtuError, match=r"my-model \(mine\) cannot be indexed: .* no clip_samples"):
+        index_model(embedder)
