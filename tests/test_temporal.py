@@ -13,11 +13,13 @@ import pytest
 from dtu_audio.datasets.temporal import (
     CONNECTIVES,
     compose,
+    connectives_in,
     contradictions,
     count_connectives,
     has_temporal_cue,
     paraphrases,
     parse_chain,
+    reads_the_same_reversed,
     rebalance,
     replace,
     restatements,
@@ -195,6 +197,10 @@ _FUNCTION_WORDS = set(
         "occurs",
         "occur",
         "occurring",
+        # Words that stay in their place when events swap (temporal_mentions): not an event's own.
+        "another",
+        "more",
+        "again",
     ]
 )
 
@@ -294,13 +300,15 @@ def test_no_caption_with_a_cue_comes_back_unchanged(reference_captions):
 
 
 def test_few_captions_with_a_cue_are_not_rewritable(reference_captions):
-    # Measured: AudioCaps test+val 18 of 2335 (0.8%), Clotho val 31 of 732 (4.2%; most are "one after
-    # another", "wave after wave" or "which then", which order no two events).
-    limits = {"audiocaps": 0.01, "clotho": 0.05}
+    # Measured on the captions with an ordering connective: AudioCaps test+val 18 of 2321 (0.8%) and
+    # Clotho val 5 of 702 (0.7%) are not rewritable, every one because its events read the same in
+    # reverse ("A toilet flushes followed by another toilet flushing"). A further 14 and 30 captions
+    # have the paper's cue word only in a phrase that orders no events ("one after another").
     for name, captions in reference_captions.items():
-        cued = [c for c in captions if has_temporal_cue(c)]
-        left_out = [c for c in cued if reverse(c) is None]
-        assert len(left_out) / len(cued) <= limits[name], (name, len(left_out), len(cued))
+        ordered = [c for c in captions if connectives_in(c)]
+        left_out = [c for c in ordered if reverse(c) is None]
+        assert len(left_out) / len(ordered) <= 0.01, (name, len(left_out), len(ordered))
+        assert [c for c in left_out if not reads_the_same_reversed(c)] == [], name
 
 
 # --- rebalancing ----------------------------------------------------------------------------------
@@ -357,3 +365,35 @@ def test_a_shared_subject_stays_in_front_when_rebalanced():
         "before": "A man speaks before using a drill",
         "after": "A man uses a drill after speaking",
     }
+
+
+# --- words that keep their place ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("caption", "symmetric"),
+    [
+        ("A toilet flushes followed by another toilet flushing", True),
+        ("A remote control car runs and then stops and then runs again.", True),
+        ("A man speaking followed by another man laughing", False),
+        ("A dog barks then a man speaks", False),
+        ("Rain falls", False),
+    ],
+)
+def test_a_caption_that_reads_the_same_reversed_is_told_apart(caption, symmetric):
+    assert reads_the_same_reversed(caption) is symmetric
+    assert (reverse(caption) is None) is (symmetric or not connectives_in(caption))
+
+
+def test_a_reversal_seldom_opens_by_referring_back(reference_captions):
+    """Few reversals open with a word that refers back ("another", "it", "more") where the original
+    did not. Measured: 230 of 3,021 before mentions kept their place, 38 of 3,002 after (1.3%: the
+    sound referred to is not the subject of an earlier event, "a fire engine with a siren ... then
+    another loud siren"); the bound guards that figure."""
+    referring = re.compile(r"^(?:another|it|they|more)\b", re.IGNORECASE)
+    pairs = [(c, reverse(c)) for captions in reference_captions.values() for c in captions]
+    pairs = [(c, r) for c, r in pairs if r is not None]
+    opening = [c for c, r in pairs if referring.match(r) and not referring.match(c)]
+    assert len(opening) <= 0.015 * len(pairs), len(opening)
+    assert reverse("A man speaks, then the man laughs") == "A man laughs, then the man speaks"
+    assert reverse("A boat motor runs fast, then it fades") == "A boat motor fades, then it runs fast"

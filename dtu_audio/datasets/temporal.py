@@ -30,6 +30,7 @@ from dtu_audio.datasets.temporal_chain import (
     without_aux,
 )
 from dtu_audio.datasets.temporal_grammar import Clause, parse_clause
+from dtu_audio.datasets.temporal_mentions import keep_in_place
 
 _ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
 
@@ -70,10 +71,13 @@ def reverse_chain(chain: Chain) -> Chain:
     """The chain with its events in reverse order, connectives kept in place: the order becomes wrong.
 
     Groups of verb phrases sharing a subject keep the subject in front and reverse their verb
-    phrases; verb forms stay with their place; a group that lands behind "followed by" or
+    phrases; verb forms, determiners that introduce or refer back, pronouns and "again" stay with
+    their place (:mod:`~dtu_audio.datasets.temporal_mentions`); a group that lands behind "followed by" or
     "preceded by" becomes a noun phrase.
     """
     groups = [[chain.clauses[i] for i in group] for group in chain.groups]
+    reading = -1 if chain.initial else 1  # "After X, Y" is stored as "Y after X"
+    groups = keep_in_place(groups[::reading])[::reading]
     inner = [[chain.links[i] for i in group[:-1]] for group in chain.groups]
     joints = [chain.links[group[-1]] for group in chain.groups[:-1]]
     clauses: list[Clause] = []
@@ -134,6 +138,13 @@ def reverse(caption: str) -> str | None:
     connective also gives ``None``.
     """
     return _rewrite(caption, reverse_chain)
+
+
+def reads_the_same_reversed(caption: str) -> bool:
+    """Whether the caption's events read the same in reverse order, so that it has no order to test:
+    "A toilet flushes followed by another toilet flushing", "A car runs, stops, then runs again"."""
+    chain = parse_chain(caption)
+    return chain is not None and _canonical(render(reverse_chain(chain))) == _canonical(caption)
 
 
 def replace(caption: str) -> str | None:
@@ -332,6 +343,12 @@ def balance_directions(captions: Sequence[str], seed: int = 0) -> list[str]:
     return _restated_to(captions, firsts, DIRECTION_BALANCED, seed)
 
 
+def _prefix_for(own: Link, connective: str) -> str:
+    """The words before a replacing connective: "is" kept between two passives, "and" before "then"."""
+    prefix = clean_prefix(own.prefix, keep_aux=own.connective in PASSIVE and connective in PASSIVE)
+    return f"{prefix} and".strip() if connective == "then" and "and" in own.prefix.split() else prefix
+
+
 def _replacements(caption: str) -> dict[str, str]:
     """The caption with its first connective swapped for each connective of the opposite direction that fits."""
     chain = parse_chain(caption)
@@ -344,7 +361,7 @@ def _replacements(caption: str) -> dict[str, str]:
     for connective in other:
         if not fits(connective, opposite.modifier):
             continue
-        link = Link(connective, opposite.modifier, clean_prefix(own.prefix, keep_aux=False))
+        link = Link(connective, opposite.modifier, _prefix_for(own, connective))
         right = _fit_right(chain.clauses[1], chain.shared[1], connective, chain.clauses[0])
         if right is None:
             continue
@@ -371,4 +388,25 @@ def replace_matched(captions: Sequence[str], seed: int = 0) -> list[str | None]:
     counts = Counter(dict.fromkeys(CONNECTIVES, 0))
     counts.update(next(iter(o)) for o in options if o)
     chosen = _choose(options, counts, share, seed)
-    return [(o[chosen[i]] if i in chosen else next(iter(o.values()))) if o else None for i, o in enumerate(options)]
+    out = [(o[chosen[i]] if i in chosen else next(iter(o.values()))) if o else None for i, o in enumerate(options)]
+    return _with_and_then_as_often(out, captions, seed)
+
+
+def _and_then(caption: str) -> bool:
+    chain = parse_chain(caption)
+    return chain is not None and chain.links[0].connective == "then" and "and" in chain.links[0].prefix.split()
+
+
+def _with_and_then_as_often(negatives: list[str | None], captions: Sequence[str], seed: int) -> list[str | None]:
+    """Negatives whose first "then" reads "and then" as often as the originals' first "then" does."""
+    then = [c for c in captions if connectives_in(c)[:1] == ["then"]]
+    share = sum(map(_and_then, then)) / len(then) if then else 0.0
+    bare = [i for i, n in enumerate(negatives) if n is not None and connectives_in(n)[:1] == ["then"]]
+    wanted = round(share * len(bare)) - sum(_and_then(negatives[i]) for i in bare)
+    candidates = [i for i in bare if not _and_then(negatives[i])]
+    out = list(negatives)
+    for i in random.Random(seed).sample(candidates, max(0, min(wanted, len(candidates)))):
+        chain = parse_chain(out[i])
+        link = chain.links[0]
+        out[i] = render(_with(chain, links=(_with(link, prefix=f"{link.prefix} and".strip()), *chain.links[1:])))
+    return out

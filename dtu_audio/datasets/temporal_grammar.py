@@ -249,7 +249,7 @@ def _head_index(words: list[str]) -> int | None:
             return j + 1
     for i in range(1, len(words)):  # a plural subject with a bare verb: "birds chirp", "people talk"
         before, word = words[i - 1].lower(), words[i].lower()
-        plural = before in ("people", "men", "women", "children") or (
+        plural = before in _PLURAL_WORDS or (
             "NOUN" in _lemmas(before) and before not in DETERMINERS and (before.endswith("s") or "and" in words[:i])
         )
         after = words[i + 1] if i + 1 < len(words) else ""
