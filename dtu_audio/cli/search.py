@@ -65,7 +65,11 @@ def _sync(index: Path, model_name: str | None, root: Path | None, hop, batch, de
 @app.command("build")
 def build(
     folder: Path = typer.Argument(..., help="Folder of audio files (searched recursively)."),
-    model: str = typer.Option(..., "--model", help="Checkpoint file or weight name (dtu fetch-weights)."),
+    model: str = typer.Option(
+        ...,
+        "--model",
+        help="Checkpoint file, weight name (dtu fetch-weights), hf:ORG/NAME CLAP model or save_pretrained folder.",
+    ),
     out: Path | None = typer.Option(None, "--out", help="Index folder (default: FOLDER/.dtu-index)."),
     hop: float | None = typer.Option(
         None, "--hop", help="Seconds between windows of a long file (default: the model's clip length)."

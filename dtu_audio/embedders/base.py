@@ -22,7 +22,8 @@ class Embedder(Protocol):
     1-D waveforms already at ``sample_rate``; ``embed_text`` takes captions. Both return a CPU float
     tensor ``[N, dim]`` of L2-normalised rows. ``fingerprint`` names the weights (the embedding cache
     keys on it); ``source`` is the file or folder they came from (``None`` when there is none);
-    ``audio_settings`` and ``text_settings`` are whatever else changes an embedding.
+    ``audio_settings`` and ``text_settings`` are whatever else changes an embedding. An embedder
+    that also has ``clip_samples`` (the samples of one clip it embeds whole) can build search indexes.
     """
 
     name: str

@@ -67,6 +67,7 @@ class ClapEmbedder:
             processor = ClapProcessor.from_pretrained(folder)
         self.feature_extractor, self.tokenizer = processor.feature_extractor, processor.tokenizer
         self.sample_rate = int(self.feature_extractor.sampling_rate)
+        self.clip_samples = int(self.feature_extractor.nb_max_samples)  # max_length_s at sample_rate
         fused = bool(self.model.config.audio_config.enable_fusion)
         self.truncation = "fusion" if fused else "rand_trunc"
         text_positions = self.model.config.text_config.max_position_embeddings - 2  # RoBERTa's padding offset

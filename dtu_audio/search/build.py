@@ -11,7 +11,6 @@ temporary name and renamed, so searches running meanwhile read the previous one.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -24,10 +23,11 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dtu_audio.datasets.audio import crop_or_pad, load_audio
+from dtu_audio.datasets.audio import load_audio
 from dtu_audio.errors import DtuError
 from dtu_audio.search.files import FileState, audio_files, cut_windows, file_states
 from dtu_audio.search.layout import INDEX_FORMAT, IndexLayout
+from dtu_audio.search.models import IndexModel, index_model
 from dtu_audio.search.store import EmbeddedFile, Store
 from dtu_audio.search.vectors import EXACT_LIMIT, build_vector_index, write_vector_index
 from dtu_audio.training.distributed import ProcessGroup, barrier, broadcast_object
@@ -47,21 +47,10 @@ class BuildReport:
     vector_index: dict = field(default_factory=dict)
 
 
-def model_fingerprint(model) -> str:
-    """SHA-256 (first 16 hex digits) of a model's weights, in parameter-name order."""
-    import torch
-
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()[:16]
-
-
 def model_reference(name: str) -> str:
-    """How the index records a model: an existing checkpoint file by its absolute path, a weight name as is."""
+    """How the index records a model: an existing file or folder by its absolute path, any other name as is."""
     path = Path(name).expanduser()
-    return str(path.resolve()) if path.is_file() else name
+    return str(path.resolve()) if path.exists() else name
 
 
 def _decode(root: Path, state: FileState, sample_rate: int) -> np.ndarray | str:
@@ -91,10 +80,11 @@ def _prefetched(root: Path, states: list[FileState], sample_rate: int) -> Iterat
 class _Embedder:
     """Collects decoded files until a batch of windows is full, embeds it and commits its files."""
 
-    def __init__(self, model, store: Store, hop_samples: int, batch_size: int, advance: Callable[[int, int], None]):
+    def __init__(
+        self, model: IndexModel, store: Store, hop_samples: int, batch_size: int, advance: Callable[[int, int], None]
+    ):
         self.model, self.store, self.batch_size, self.advance = model, store, batch_size, advance
-        self.rate = model.audio_spec.sample_rate
-        self.window = model.audio_spec.max_samples
+        self.rate, self.window = model.sample_rate, model.window
         self.hop = hop_samples
         self.files: list[tuple[FileState, float, list[tuple[int, np.ndarray]]]] = []
         self.queued = 0
@@ -109,10 +99,8 @@ class _Embedder:
     def flush(self) -> None:
         if not self.files:
             return
-        # every window padded to the clip length, so that its embedding does not depend on its batch
-        waveforms = [crop_or_pad(w, self.window, pad=True) for _, _, windows in self.files for _, w in windows]
-        bf16 = self.model.device.type == "cuda"
-        vectors = self.model.embed_audio(waveforms, batch_size=self.batch_size, bf16=bf16).numpy()
+        waveforms = [w for _, _, windows in self.files for _, w in windows]
+        vectors = self.model.embed_windows(waveforms, self.batch_size)
         embedded, row = [], 0
         for state, duration, windows in self.files:
             spans = [(start / self.rate, min(w.shape[-1], self.window) / self.rate) for start, w in windows]
@@ -136,7 +124,13 @@ def _progress(console: Console, show: bool) -> Progress:
 
 
 def embed_files(
-    model, root: Path, states: list[FileState], store: Store, hop_seconds: float, batch_size: int, progress: Progress
+    model: IndexModel,
+    root: Path,
+    states: list[FileState],
+    store: Store,
+    hop_seconds: float,
+    batch_size: int,
+    progress: Progress,
 ) -> None:
     """Embed ``states`` into ``store`` file by file; files that cannot be decoded are recorded as skipped."""
     start, done = time.perf_counter(), [0]
@@ -147,8 +141,8 @@ def embed_files(
         rate = f"{done[0] / max(time.perf_counter() - start, 1e-9):.1f} windows/s"
         progress.update(task, advance=files, windows=done[0], rate=rate)
 
-    embedder = _Embedder(model, store, round(hop_seconds * model.audio_spec.sample_rate), batch_size, advance)
-    for state, decoded in _prefetched(root, states, model.audio_spec.sample_rate):
+    embedder = _Embedder(model, store, round(hop_seconds * model.sample_rate), batch_size, advance)
+    for state, decoded in _prefetched(root, states, model.sample_rate):
         if isinstance(decoded, str):
             store.add_skipped(state, decoded)
             progress.update(task, advance=1)
@@ -196,26 +190,27 @@ def sync_index(
     console: Console | None = None,
     show_progress: bool = True,
 ) -> BuildReport:
-    """Bring the index at ``layout`` up to date with its folder (creating it from ``root`` if new)."""
+    """Bring the index at ``layout`` up to date with its folder (creating it from ``root`` if new).
+
+    ``model``: what ``dtu_audio.load_model`` or ``load_embedder`` returns (see ``search.models``).
+    """
     console = console or Console()
     began = time.perf_counter()
-    fingerprint = model_fingerprint(model)
+    model = index_model(model)
+    fingerprint = model.fingerprint
     plan, meta = None, None
     if group.is_main:
         store = Store(layout.database, create=root is not None)
         meta = store.meta()
         if not meta:
-            clip = model.audio_spec.max_clip_seconds
+            clip = model.clip_seconds
             store.set_meta(
                 format=INDEX_FORMAT,
                 root=str(root),
                 model=reference,
                 model_fingerprint=fingerprint,
-                spec={
-                    "model": model.model_spec.model_dump(mode="json"),
-                    "audio": model.audio_spec.model_dump(mode="json"),
-                },
-                dim=model.model_spec.embed_size,
+                spec=model.settings,
+                dim=model.dim,
                 clip_seconds=clip,
                 hop_seconds=hop_seconds or clip,
                 complete=False,

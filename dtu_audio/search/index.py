@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from dtu_audio.errors import DtuError
-from dtu_audio.search.build import model_fingerprint, model_reference
+from dtu_audio.search.build import model_reference
 from dtu_audio.search.layout import INDEX_FORMAT, IndexLayout
+from dtu_audio.search.models import IndexModel, index_model
 from dtu_audio.search.ranking import ORDER_WEIGHT, candidate_count, order_aware_scores, reversed_query
 from dtu_audio.search.store import Store
 from dtu_audio.search.vectors import read_vector_index
@@ -41,7 +42,7 @@ class Index:
 
     def __init__(self, layout: IndexLayout, store: Store, meta: dict[str, Any], device: str = "cpu") -> None:
         self.layout, self.store, self.meta, self._device = layout, store, meta, device
-        self._model = None
+        self._model: IndexModel | None = None
         self._vectors = None
 
     @classmethod
@@ -49,7 +50,8 @@ class Index:
         """Open the index in folder ``path``.
 
         ``model``: None to use the model the index was built with (loaded on first search), or a
-        checkpoint/weight name or a loaded model, which must be that same model (same weights).
+        model reference (checkpoint, weight name, ``hf:ORG/NAME``, model folder) or a model loaded by
+        ``dtu_audio.load_model`` / ``load_embedder``, which must be that same model (same weights).
         """
         layout = IndexLayout(Path(path))
         if not layout.folder.is_dir():
@@ -63,26 +65,30 @@ class Index:
             index._model = index._checked_model(model, device)
         return index
 
-    def _checked_model(self, model, device: str):
+    def _checked_model(self, model, device: str) -> IndexModel:
         import dtu_audio
 
-        label = model_reference(model) if isinstance(model, str | Path) else type(model).__name__
+        label = model_reference(str(model)) if isinstance(model, str | Path) else type(model).__name__
         if isinstance(model, str | Path):
             model = dtu_audio.load_model(str(model), device)
-        if model_fingerprint(model) != self.meta["model_fingerprint"]:
+        checked = index_model(model)
+        if checked.fingerprint != self.meta["model_fingerprint"]:
             raise DtuError(
                 f"index {self.layout.folder} was built with model {self.meta['model']} "
                 f"({self.meta['model_fingerprint']}), not {label}; search it with that model or build "
                 "a new index with this one"
             )
-        return model
+        return checked
+
+    def _index_model(self) -> IndexModel:
+        if self._model is None:
+            self._model = self._checked_model(self.meta["model"], self._device)
+        return self._model
 
     @property
     def model(self):
         """The model the index was built with (loaded and checked on first use)."""
-        if self._model is None:
-            self._model = self._checked_model(self.meta["model"], self._device)
-        return self._model
+        return self._index_model().model
 
     def _vector_index(self):
         if self._vectors is None:
@@ -130,7 +136,7 @@ class Index:
             raise DtuError(f"k must be at least 1, not {k}")
         flipped = reversed_query(text) if order_aware else None
         queries = [text] if flipped is None else [text, flipped]
-        embedded = self.model.embed_text(queries).numpy()
+        embedded = self._index_model().embed_text(queries)
         nearest = self._nearest(embedded[0], candidate_count(k) if flipped else k)
         rows = self.store.windows([i for i, _ in nearest])
         nearest = [(i, s) for i, s in nearest if i in rows]
