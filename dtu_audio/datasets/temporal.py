@@ -72,7 +72,8 @@ def reverse_chain(chain: Chain) -> Chain:
 
     Groups of verb phrases sharing a subject keep the subject in front and reverse their verb
     phrases; verb forms, determiners that introduce or refer back, pronouns, "again" and a closing
-    background ("... as birds chirp in the background") stay with their place (:mod:`~dtu_audio.datasets.temporal_mentions`); a group that lands behind "followed by" or
+    background ("... as birds chirp in the background") stay with their place
+    (:mod:`~dtu_audio.datasets.temporal_mentions`); a group that lands behind "followed by" or
     "preceded by" becomes a noun phrase.
     """
     scene = ""
