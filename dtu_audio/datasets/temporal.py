@@ -389,30 +389,66 @@ def replace_matched(captions: Sequence[str], seed: int = 0) -> list[str | None]:
     so); ``None`` where no opposite connective fits.
     """
     options = [_replacements(c) for c in captions]
-    original = Counter(c for caption in captions for c in connectives_in(caption)[:1])
-    share = {c: original[c] + 1e-9 for c in CONNECTIVES}
-    counts = Counter(dict.fromkeys(CONNECTIVES, 0))
-    counts.update(next(iter(o)) for o in options if o)
-    chosen = _choose(options, counts, share, seed)
-    out = [(o[chosen[i]] if i in chosen else next(iter(o.values()))) if o else None for i, o in enumerate(options)]
-    return _with_and_then_as_often(out, captions, seed)
+    chosen = _paired(options, [(connectives_in(c) or [""])[0] for c in captions], seed)
+    out = [o[chosen[i]] if o else None for i, o in enumerate(options)]
+    return _with_glue_as_often(out, captions, seed)
 
 
-def _and_then(caption: str) -> bool:
+def _paired(options: list[dict[str, str]], firsts: list[str], seed: int) -> dict[int, str]:
+    """For each caption with options, the replacing connective, chosen greedily so that every swap
+    "X -> Y" is as common as "Y -> X": then no connective, alone or by what it replaced, tells a
+    negative from an original, and each is as common among the negatives as among the originals."""
+    order = [i for i, o in enumerate(options) if o]
+    rng = random.Random(seed)
+    rng.shuffle(order)
+    swaps: Counter = Counter()
+    chosen: dict[int, str] = {}
+    for _ in range(3):
+        for i in order:
+            x = firsts[i]
+            if i in chosen:
+                swaps[x, chosen[i]] -= 1
+            targets = list(options[i])
+            rng.shuffle(targets)
+            chosen[i] = min(targets, key=lambda y: swaps[x, y] - swaps[y, x])
+            swaps[x, chosen[i]] += 1
+    return chosen
+
+
+def _first_link(caption: str) -> Link | None:
     chain = parse_chain(caption)
-    return chain is not None and chain.links[0].connective == "then" and "and" in chain.links[0].prefix.split()
+    return chain.links[0] if chain is not None else None
 
 
-def _with_and_then_as_often(negatives: list[str | None], captions: Sequence[str], seed: int) -> list[str | None]:
-    """Negatives whose first "then" reads "and then" as often as the originals' first "then" does."""
-    then = [c for c in captions if connectives_in(c)[:1] == ["then"]]
-    share = sum(map(_and_then, then)) / len(then) if then else 0.0
-    bare = [i for i, n in enumerate(negatives) if n is not None and connectives_in(n)[:1] == ["then"]]
-    wanted = round(share * len(bare)) - sum(_and_then(negatives[i]) for i in bare)
-    candidates = [i for i in bare if not _and_then(negatives[i])]
+def _glue(link: Link) -> str:
+    """The comma and "and" before a connective: "", ",", "and" or ", and"."""
+    words = link.prefix.replace(",", " , ").split()
+    return " ".join(w for w in words if w in (",", "and")).replace(" ,", ",").replace(", and", ", and")
+
+
+def _with_glue(caption: str, glue: str) -> str:
+    chain = parse_chain(caption)
+    link = chain.links[0]
+    aux = " ".join(w for w in link.prefix.replace(",", " ").split() if w not in ("and",))
+    prefix = " ".join(p for p in (glue, aux) if p).replace(" ,", ",")
+    return render(_with(chain, links=(_with(link, prefix=prefix), *chain.links[1:])))
+
+
+def _with_glue_as_often(negatives: list[str | None], captions: Sequence[str], seed: int) -> list[str | None]:
+    """Negatives whose first connective has a comma or "and" before it ("X, then Y", "X and then Y")
+    as often as the originals' same connective does."""
+    links = [link for link in map(_first_link, captions) if link is not None]
+    rng = random.Random(seed)
     out = list(negatives)
-    for i in random.Random(seed).sample(candidates, max(0, min(wanted, len(candidates)))):
-        chain = parse_chain(out[i])
-        link = chain.links[0]
-        out[i] = render(_with(chain, links=(_with(link, prefix=f"{link.prefix} and".strip()), *chain.links[1:])))
+    for connective in CONNECTIVES:
+        glues = Counter(_glue(link) for link in links if link.connective == connective)
+        mine = [i for i, n in enumerate(out) if n is not None and connectives_in(n)[:1] == [connective]]
+        if not glues or not mine:
+            continue
+        rng.shuffle(mine)
+        wanted = [g for g, n in glues.items() for _ in range(round(n / glues.total() * len(mine)))]
+        for i, glue in zip(mine, wanted, strict=False):
+            text = _with_glue(out[i], glue)
+            if connectives_in(text)[:1] == [connective]:  # "again and then" orders nothing
+                out[i] = text
     return out
