@@ -39,7 +39,7 @@ def _quickstart_model(folder: Path):
     from dtu_audio.specs import load_spec
 
     spec = load_spec("quickstart")
-    spec.model.text_encoder = str(choose_text_encoder(folder, CAPTIONS).folder)
+    spec.model.text_encoder = str(choose_text_encoder(spec.model.text_encoder, folder, CAPTIONS).folder)
     return spec, RetrievalModel.from_spec(spec.model, spec.audio)
 
 
