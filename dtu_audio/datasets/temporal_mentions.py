@@ -77,6 +77,9 @@ def _subject_of(group: list[Clause], subject: str) -> list[Clause]:
 
 
 def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
+    """Subjects that name one sound (the same head noun, or a pronoun after it) trade their
+    determiners by place, or their whole words when one is a pronoun, so that once the groups are
+    read in reverse order the first mention still introduces the sound and the later refer back."""
     mentions = [_mention(group[0].subject) for group in groups]
     keys: list[str] = []
     for det, body in mentions:
