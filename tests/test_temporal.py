@@ -423,3 +423,14 @@ def test_matched_replace_swaps_each_pair_of_connectives_both_ways(reference_capt
         glue = re.compile(r"(,\s*and|,|\band)\s+(?:then|before|after|followed|preceded)\b", re.IGNORECASE)
         with_glue = [sum(bool(glue.search(text)) for text in side) for side in zip(*pairs, strict=True)]
         assert abs(with_glue[0] - with_glue[1]) <= 0.05 * len(pairs), (name, with_glue, len(pairs))
+
+
+def test_restatements_keep_a_pronoun_out_of_a_noun_phrase_slot():
+    options = restatements("Water is running loudly and then it trails off.")
+    assert options["before"] == "Water is running loudly before it trails off."
+    assert not any(re.search(r"(followed|preceded) by (it|they)\b", text) for text in options.values())
+
+
+def test_a_verb_phrase_after_then_is_simple_present_after_a_progressive():
+    options = restatements("Someone is getting louder and louder after blowing a horn.")
+    assert options["then"] == "Someone is blowing a horn then gets louder and louder."

@@ -107,8 +107,18 @@ def _fit_right(clause: Clause, shared: bool, connective: str, main: Clause) -> C
     if connective in PASSIVE:
         return None if shared else clause.as_gerund()
     if shared:
-        return clause.in_form("", "VBG") if connective in ("before", "after") else clause.in_form(*_form(main))
+        if connective in ("before", "after"):
+            return clause.in_form("", "VBG")
+        if main.aux in ("is", "are") and main.tag == "VBG":  # "is getting louder, then blows a horn"
+            return clause.in_form("", "VBZ" if main.aux == "is" else "VBP")
+        return clause.in_form(*_form(main))
     return clause
+
+
+def _reads_badly(connective: str, right: Clause) -> bool:
+    """Whether a restatement would put a pronoun behind "followed by"/"preceded by" ("preceded by it
+    trailing off"): real captions say "then it trails off" instead."""
+    return connective in PASSIVE and right.subject.lower() in ("it", "they", "he", "she")
 
 
 def replace_chain(chain: Chain) -> Chain | None:
@@ -287,7 +297,7 @@ def restatements(caption: str) -> dict[str, str]:
         for connective in other_connectives(own.connective):
             if fits(connective, own.modifier):
                 composed = _composed(first, second, chain.shared[1], Link(connective, own.modifier))
-                if composed is not None:
+                if composed is not None and not _reads_badly(connective, composed.clauses[1]):
                     out[connective] = render(_with(composed, ending=chain.ending))
         return {c: text for c, text in out.items() if c == own.connective or connectives_in(text) == [c]}
     same = LEFT_FIRST if own.connective in LEFT_FIRST else RIGHT_FIRST
@@ -370,6 +380,8 @@ def _replacements(caption: str) -> dict[str, str]:
         link = Link(connective, opposite.modifier, _prefix_for(own, connective))
         right = _fit_right(chain.clauses[1], chain.shared[1], connective, chain.clauses[0])
         if right is None:
+            continue
+        if _reads_badly(connective, right):
             continue
         text = render(
             _with(chain, clauses=(chain.clauses[0], right, *chain.clauses[2:]), links=(link, *chain.links[1:]))
