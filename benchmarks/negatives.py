@@ -6,9 +6,10 @@ it prints how many captions have the paper's cue word, how many of those an orde
 then, for ``reverse``, the paper's ``replace`` and the matched replace: of the captions with an
 ordering connective, how many could not be rewritten, how many came back unchanged (ties), and the
 grouped 5-fold pairwise accuracy of the text-only baseline (0.50: the text gives nothing away),
-the mean over four draws of the folds with its range. For ``reverse`` it also prints the same on
-"bare" captions (lemmas only, without articles and "is"/"occurs"), which no grammar can give away:
-what the order of the sounds alone tells, the floor under any reversal.
+the mean over four draws of the folds with its range. For ``reverse`` and the matched replace it
+also prints the same on "bare" captions (lemmas only, without articles and "is"/"occurs"), which
+no grammar can give away: what the order of the sounds alone tells, the floor under any rewrite
+that states the other order.
 The paper's own rewrites are scored the same way where its files hold them. Last, the time to
 reverse and replace 50,000 captions on one core.
 
@@ -87,9 +88,10 @@ def _ours(name: str, captions: list[str], groups: list[str]) -> None:
             f"{name:16s} {alteration:16s} ordered {len(rewrites):5d}  not rewritable {left_out:3d} "
             f"({100 * left_out / max(1, len(rewrites)):.1f}%)  ties {ties}  text-only {_score(score)}"
         )
-        if alteration == "reverse":
+        if alteration != "replace":
             bare = detectability(_bare(originals), _bare(altered), [groups[i] for i in index], repeats=REPEATS)
-            print(f"{name:16s} {'reverse, bare':16s} (lemmas only, no articles or is/are/occurs)  {_score(bare)}")
+            label = f"{alteration}, bare"
+            print(f"{name:16s} {label:22s} (lemmas only, no articles or is/are/occurs)  {_score(bare)}")
 
 
 def _papers(name: str, originals: list[str], rewritten: list[str], groups: list[str]) -> None:
