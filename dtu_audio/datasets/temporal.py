@@ -432,23 +432,34 @@ def _first_link(caption: str) -> Link | None:
     return chain.links[0] if chain is not None else None
 
 
+_AUXILIARIES = ("is", "are", "was", "were")
+
+
 def _glue(link: Link) -> str:
-    """The comma and "and" before a connective: "", ",", "and" or ", and"."""
+    """What stands before a connective: a comma, "and", and "is" before "followed by" ("X is followed
+    by Y"), in that order; "" for none."""
     words = link.prefix.replace(",", " , ").split()
-    return " ".join(w for w in words if w in (",", "and")).replace(" ,", ",").replace(", and", ", and")
+    kept = ["is" if w in _AUXILIARIES else w for w in words if w in (",", "and", *_AUXILIARIES)]
+    return " ".join(kept).replace(" ,", ",")
 
 
 def _with_glue(caption: str, glue: str) -> str:
+    """``caption`` with ``glue`` before its first connective; unchanged where "is" cannot stand there
+    (only a noun phrase is followed by "is followed by": "A man speaks is followed by" is no English)."""
     chain = parse_chain(caption)
-    link = chain.links[0]
-    aux = " ".join(w for w in link.prefix.replace(",", " ").split() if w not in ("and",))
-    prefix = " ".join(p for p in (glue, aux) if p).replace(" ,", ",")
+    link, left = chain.links[0], chain.clauses[0]
+    words = glue.replace(",", " , ").split()
+    if "is" in words:
+        if link.connective not in PASSIVE or (left.verb and left.tag != "VBG"):
+            return caption
+        words = [("are" if left.plural else "is") if w == "is" else w for w in words]
+    prefix = " ".join(words).replace(" ,", ",")
     return render(_with(chain, links=(_with(link, prefix=prefix), *chain.links[1:])))
 
 
 def _with_glue_as_often(negatives: list[str | None], captions: Sequence[str], seed: int) -> list[str | None]:
-    """Negatives whose first connective has a comma or "and" before it ("X, then Y", "X and then Y")
-    as often as the originals' same connective does."""
+    """Negatives whose first connective has a comma, "and" or "is" before it ("X, then Y", "X and then
+    Y", "X is followed by Y") as often as the originals' same connective does."""
     links = [link for link in map(_first_link, captions) if link is not None]
     rng = random.Random(seed)
     out = list(negatives)
