@@ -18,7 +18,7 @@ import re
 from dataclasses import replace
 
 from dtu_audio.datasets.temporal_chain import decapitalise
-from dtu_audio.datasets.temporal_grammar import Clause, lemmas_of, verb_tag
+from dtu_audio.datasets.temporal_grammar import Clause, is_plural, lemmas_of, verb_tag
 
 _PRONOUNS = frozenset({"it", "they", "he", "she"})
 _GENERIC = frozenset({"", "sound", "noise"})  # "a clicking sound ... a hissing sound": two sounds, not one
@@ -82,9 +82,13 @@ def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
     read in reverse order the first mention still introduces the sound and the later refer back."""
     mentions = [_mention(group[0].subject) for group in groups]
     keys: list[str] = []
-    for det, body in mentions:
+    for i, (det, body) in enumerate(mentions):
         descriptive = det == "the" and " of " in f" {body} "  # "the sound of an engine" introduces a sound
-        keys.append(keys[-1] if det in _PRONOUNS and keys else "" if descriptive else _head(body))
+        if det in _PRONOUNS:  # it, he, she stand for one sound, they for several
+            agrees = i > 0 and (det == "they") == is_plural(groups[i - 1][0].subject)
+            keys.append(keys[-1] if agrees else "")
+        else:
+            keys.append("" if descriptive else _head(body))
     out = list(groups)
     for key in set(keys):
         at = [i for i, k in enumerate(keys) if k == key]
