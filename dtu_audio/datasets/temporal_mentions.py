@@ -21,6 +21,7 @@ from dtu_audio.datasets.temporal_chain import decapitalise
 from dtu_audio.datasets.temporal_grammar import Clause, is_plural, lemmas_of, verb_tag
 
 _PRONOUNS = frozenset({"it", "they", "he", "she"})
+_PEOPLE = frozenset({"man", "woman", "male", "female", "boy", "girl", "person", "child", "kid", "lady", "guy", "baby"})
 _GENERIC = frozenset({"", "sound", "noise"})  # "a clicking sound ... a hissing sound": two sounds, not one
 _REFERRING = ("the same", "the other", "the", "another", "more", "one", "a", "an", "some")
 _DETERMINER_RE = re.compile(rf"^(?P<det>{'|'.join(_REFERRING)})\s+(?P<body>\S.*)$", re.IGNORECASE)
@@ -84,8 +85,11 @@ def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
     keys: list[str] = []
     for i, (det, body) in enumerate(mentions):
         descriptive = det == "the" and " of " in f" {body} "  # "the sound of an engine" introduces a sound
-        if det in _PRONOUNS:  # it, he, she stand for one sound, they for several
-            agrees = i > 0 and (det == "they") == is_plural(groups[i - 1][0].subject)
+        if det in _PRONOUNS:  # it stands for one thing, he and she for one person, they for several
+            before = groups[i - 1][0] if i else None
+            agrees = before is not None and bool(before.verb) and (det == "they") == is_plural(before.subject)
+            if agrees and det in ("he", "she"):
+                agrees = _head(_mention(before.subject)[1]) in _PEOPLE
             keys.append(keys[-1] if agrees else "")
         else:
             keys.append("" if descriptive else _head(body))
@@ -137,8 +141,11 @@ def with_scene(clause: Clause, scene: str) -> Clause:
     """``clause`` closing on ``scene`` (from :func:`split_scene`)."""
     if not scene:
         return clause
-    glue = "" if scene.lstrip().startswith(",") else " "
-    return _with_tail(clause, f"{_tail(clause).rstrip()}{glue}{scene.strip()}".strip())
+    tail, scene = _tail(clause).rstrip(), scene.strip()
+    if not tail:  # the verb phrase ends on its verb: "... then runs, with a car passing in the distance"
+        scene = scene.lstrip(", ")
+    glue = "" if scene.startswith(",") else " "
+    return _with_tail(clause, f"{tail}{glue}{scene}".strip())
 
 
 def keep_in_place(groups: list[list[Clause]]) -> list[list[Clause]]:
