@@ -434,3 +434,15 @@ def test_restatements_keep_a_pronoun_out_of_a_noun_phrase_slot():
 def test_a_verb_phrase_after_then_is_simple_present_after_a_progressive():
     options = restatements("Someone is getting louder and louder after blowing a horn.")
     assert options["then"] == "Someone is blowing a horn then gets louder and louder."
+
+
+@pytest.mark.parametrize(
+    ("caption", "wrong"),
+    [
+        ("An audience gives applause while a man laughs then he speaks", "An audience speaks"),  # he: a person
+        ("A crowd cheers then they clap", "A crowd clap"),  # they: several
+        ("An engine clicks, increasing the speed of the vehicle before it drops back to an idle.", "before it."),
+    ],
+)
+def test_a_pronoun_trades_places_only_with_the_sound_it_stands_for(caption, wrong):
+    assert wrong not in reverse(caption)
