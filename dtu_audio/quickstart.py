@@ -151,7 +151,8 @@ def summary_lines(results: list[dict]) -> list[str]:
         effect = f"the temporal loss {said} it" if said != "no clear change" else "no clear change"
         lines.append(
             f"{name}: order accuracy {before['accuracy']:.1f}% {_interval(before)} without the temporal loss, "
-            f"{after['accuracy']:.1f}% {_interval(after)} with it; difference {change['difference']:+.1f} points "
+            f"{after['accuracy']:.1f}% {_interval(after)} with it; difference "
+            f"{signed_change(before['accuracy'], after['accuracy'])} points "
             f"{_interval(change, 'difference')} over the same captions: {effect}"
         )
     return lines

@@ -61,7 +61,7 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def busy_cores(window: float = 0.25) -> float:
+def busy_cores(window: float = 0.5) -> float:
     """How many CPUs other processes keep busy right now: the machine's CPU use over ``window`` seconds,
     sampled while this process sleeps (psutil reads ``/proc/stat`` on Linux)."""
     import psutil
@@ -75,12 +75,10 @@ def choose_threads(requested: int | None = None) -> ThreadChoice:
 
     Why the last: PyTorch's threads wait for each other at every operation, spinning; when another
     process holds a core, every step waits for the slowest thread (``benchmarks/threads.py``: a
-    training epoch ran several times slower at 2 threads than at 1 beside one busy process on 2 cores,
-    while on idle cores more threads are faster). The cores others use are the larger of the CPU use
-    measured now (a quarter of a second) and the 1-minute load average, rounded to whole cores: the
-    load average lags a job that has just started, a single sample misses one that is between bursts.
-    Erring on the busy side costs at most the speed-up of the extra threads; the other way, several
-    times the time.
+    training epoch ran 1.9 times slower at 2 threads than at 1 beside one busy process on 2 cores,
+    and 1.7 times faster on idle cores). The cores others keep busy are measured over half a second
+    as the command starts, rounded to whole cores. The load average is not used: it lags both ways,
+    still counting for a minute a job that has ended and not yet counting one that has just started.
     """
     if requested is not None:
         if requested < 1:
@@ -90,12 +88,9 @@ def choose_threads(requested: int | None = None) -> ThreadChoice:
     if from_env.isdigit() and int(from_env) > 0:
         return ThreadChoice(int(from_env), "OMP_NUM_THREADS")
     cores = available_cores()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     busy = busy_cores()
-    free = (os.cpu_count() or cores) - round(max(load, busy))
-    threads = max(1, min(cores, free))
-    reason = f"{cores} cores available, {busy:.1f} busy now, load {load:.1f}; --threads N to change"
-    return ThreadChoice(threads, reason)
+    threads = max(1, min(cores, (os.cpu_count() or cores) - round(busy)))
+    return ThreadChoice(threads, f"{cores} cores available, {busy:.1f} busy; --threads N to change")
 
 
 def apply_threads(requested: int | None = None) -> ThreadChoice:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -73,6 +74,16 @@ def test_overlapping_intervals_give_no_clear_change():
     [line] = summary_lines(results)
     assert "difference +1.5 points" in line and line.endswith("no clear change") and "raised" not in line
     assert [r["verdict"] for r in order_differences(results)] == ["no clear change"]
+
+
+def test_the_difference_said_is_that_of_the_values_printed_beside_it():
+    results = [_result("lambda 0", _outcomes(100)), _result("lambda 10", _outcomes(150, seed=1))]
+    for result, accuracy in zip(results, (56.25, 62.5), strict=True):  # 6.25 apart, 6.3 as printed
+        result["sets"]["test_reverse"]["order_accuracy"]["accuracy"] = accuracy
+    [line] = summary_lines(results)
+    before, after = (float(v) for v in re.findall(r"([\d.]+)% \[", line))
+    difference = float(re.search(r"difference ([+-][\d.]+) points", line).group(1))
+    assert (before, after, difference) == (56.2, 62.5, pytest.approx(6.3))
 
 
 def test_order_difference_refuses_different_caption_pairs():
