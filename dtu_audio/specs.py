@@ -179,7 +179,7 @@ class RuntimeSpec(_Section):
     """CPU settings of the process that runs the command."""
 
     threads: int | None = Field(
-        None, gt=0, description="CPU threads (null: the free cores, from the load; OMP_NUM_THREADS when set)."
+        None, gt=0, description="CPU threads (null: the cores other processes leave free; OMP_NUM_THREADS when set)."
     )
     cpu_fast_path: Literal["auto", "on", "off"] = Field(
         "auto", description="oneDNN linear layers in CPU inference (auto: where available; ~110 MiB weight copy)."
