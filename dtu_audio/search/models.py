@@ -9,6 +9,7 @@ is its ``clip_samples`` (a CLAP model's feature extractor ``max_length_s``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,17 +26,24 @@ class IndexModel:
     """A loaded model as an index sees it: rate, window (samples), embedding size, fingerprint, settings.
 
     ``settings`` is what the index records as the model's spec; ``audio_options`` go to ``embed_audio``.
+    ``embed_size`` is ``None`` where only an embedding tells it (:attr:`dim` then embeds one caption,
+    once, when a new index asks for it).
     """
 
     model: Any
     sample_rate: int
     window: int
     clip_seconds: float
-    dim: int
+    embed_size: int | None
     fingerprint: str
     settings: dict
     pad_windows: bool
     audio_options: dict
+
+    @functools.cached_property
+    def dim(self) -> int:
+        """The embedding size."""
+        return self.embed_size if self.embed_size is not None else int(self.embed_text(["a"]).shape[1])
 
     def embed_windows(self, waveforms: Sequence[np.ndarray], batch_size: int) -> np.ndarray:
         """L2-normalised embeddings ``[N, dim]`` of mono windows at ``sample_rate``."""
@@ -71,7 +79,7 @@ def index_model(model) -> IndexModel:
             sample_rate=model.audio_spec.sample_rate,
             window=model.audio_spec.max_samples,
             clip_seconds=model.audio_spec.max_clip_seconds,
-            dim=model.model_spec.embed_size,
+            embed_size=model.model_spec.embed_size,
             fingerprint=weights_fingerprint(model),
             settings={
                 "model": model.model_spec.model_dump(mode="json"),
@@ -91,7 +99,7 @@ def index_model(model) -> IndexModel:
         sample_rate=model.sample_rate,
         window=int(window),
         clip_seconds=int(window) / model.sample_rate,
-        dim=int(model.embed_text(["a"]).shape[1]),
+        embed_size=None,
         fingerprint=model.fingerprint,
         settings={"family": model.family, "audio": model.audio_settings, "text": model.text_settings},
         pad_windows=False,
