@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace as _with
 
 from dtu_audio.datasets.temporal_chain import (
+    AUXILIARIES,
     CONNECTIVES,
     LEFT_FIRST,
     PASSIVE,
@@ -30,7 +31,7 @@ from dtu_audio.datasets.temporal_chain import (
     without_aux,
 )
 from dtu_audio.datasets.temporal_grammar import Clause, parse_clause
-from dtu_audio.datasets.temporal_mentions import keep_in_place, split_scene, with_scene
+from dtu_audio.datasets.temporal_mentions import PRONOUNS, keep_in_place, split_scene, with_scene
 
 _ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
 
@@ -118,7 +119,7 @@ def _fit_right(clause: Clause, shared: bool, connective: str, main: Clause) -> C
 def _reads_badly(connective: str, right: Clause) -> bool:
     """Whether a restatement would put a pronoun behind "followed by"/"preceded by" ("preceded by it
     trailing off"): real captions say "then it trails off" instead."""
-    return connective in PASSIVE and right.subject.lower() in ("it", "they", "he", "she")
+    return connective in PASSIVE and right.subject.lower() in PRONOUNS
 
 
 def replace_chain(chain: Chain) -> Chain | None:
@@ -433,14 +434,11 @@ def _first_link(caption: str) -> Link | None:
     return chain.links[0] if chain is not None else None
 
 
-_AUXILIARIES = ("is", "are", "was", "were")
-
-
 def _glue(link: Link) -> str:
     """What stands before a connective: a comma, "and", and "is" before "followed by" ("X is followed
     by Y"), in that order; "" for none."""
     words = link.prefix.replace(",", " , ").split()
-    kept = ["is" if w in _AUXILIARIES else w for w in words if w in (",", "and", *_AUXILIARIES)]
+    kept = ["is" if w in AUXILIARIES else w for w in words if w in (",", "and", *AUXILIARIES)]
     return " ".join(kept).replace(" ,", ",")
 
 
@@ -464,9 +462,10 @@ def _with_glue_as_often(negatives: list[str | None], captions: Sequence[str], se
     links = [link for link in map(_first_link, captions) if link is not None]
     rng = random.Random(seed)
     out = list(negatives)
+    firsts = [connectives_in(n)[:1] if n is not None else [] for n in out]
     for connective in CONNECTIVES:
         glues = Counter(_glue(link) for link in links if link.connective == connective)
-        mine = [i for i, n in enumerate(out) if n is not None and connectives_in(n)[:1] == [connective]]
+        mine = [i for i, first in enumerate(firsts) if first == [connective]]
         if not glues or not mine:
             continue
         rng.shuffle(mine)

@@ -120,11 +120,12 @@ class Link:
 
 def clean_prefix(prefix: str, keep_aux: bool) -> str:
     """A link's prefix without "and" (and without "is"/"are" unless ``keep_aux``); commas kept."""
-    words = [w for w in prefix.replace(",", " , ").split() if w != "and" and (keep_aux or w not in _AUX)]
+    words = [w for w in prefix.replace(",", " , ").split() if w != "and" and (keep_aux or w not in AUXILIARIES)]
     return " ".join(words).replace(" ,", ",")
 
 
-_AUX = {"is", "are", "was", "were"}
+AUXILIARIES = frozenset({"is", "are", "was", "were"})
+"""Forms of "be" that may stand before a connective ("is followed by") or move behind it."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,7 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
 
 def without_aux(link: Link) -> Link:
     """``link`` without "is"/"are" in its prefix."""
-    return _with(link, prefix=" ".join(w for w in link.prefix.split() if w not in _AUX))
+    return _with(link, prefix=" ".join(w for w in link.prefix.split() if w not in AUXILIARIES))
 
 
 def _bare_verb_phrase(text: str) -> bool:
@@ -241,7 +242,7 @@ def parse_chain(caption: str) -> Chain | None:
     links = [_link_of(m) for m in matches]
     for i, link in enumerate(links):  # "and is then shut off" -> "and then is shut off"
         words = link.prefix.split()
-        if link.connective not in PASSIVE and words[-1:] and words[-1] in _AUX:
+        if link.connective not in PASSIVE and words[-1:] and words[-1] in AUXILIARIES:
             if "and" not in words:
                 return None  # "liquid is then poured": "then" is an adverb inside a clause
             links[i] = without_aux(link)

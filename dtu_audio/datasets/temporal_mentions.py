@@ -20,7 +20,8 @@ from dataclasses import replace
 from dtu_audio.datasets.temporal_chain import decapitalise
 from dtu_audio.datasets.temporal_grammar import Clause, is_plural, lemmas_of, verb_tag
 
-_PRONOUNS = frozenset({"it", "they", "he", "she"})
+PRONOUNS = frozenset({"it", "they", "he", "she"})
+"""Pronouns that stand for a sound named before them."""
 _PEOPLE = frozenset({"man", "woman", "male", "female", "boy", "girl", "person", "child", "kid", "lady", "guy", "baby"})
 _GENERIC = frozenset({"", "sound", "noise"})  # "a clicking sound ... a hissing sound": two sounds, not one
 _REFERRING = ("the same", "the other", "the", "another", "more", "one", "a", "an", "some")
@@ -37,7 +38,7 @@ _REPEAT_RE = re.compile(r"(?:^|,?\s+)(?:once\s+again|once\s+more|again|some\s+mo
 def _mention(subject: str) -> tuple[str, str]:
     """A subject as (determiner, rest): ("another", "man"), ("", "female speech"), ("it", "")."""
     subject = _REPEAT_RE.sub("", subject)
-    if subject.lower() in _PRONOUNS:
+    if subject.lower() in PRONOUNS:
         return subject.lower(), ""
     match = _DETERMINER_RE.match(subject)
     return (match.group("det").lower(), match.group("body")) if match else ("", subject)
@@ -85,7 +86,7 @@ def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
     keys: list[str] = []
     for i, (det, body) in enumerate(mentions):
         descriptive = det == "the" and " of " in f" {body} "  # "the sound of an engine" introduces a sound
-        if det in _PRONOUNS:  # it stands for one thing, he and she for one person, they for several
+        if det in PRONOUNS:  # it stands for one thing, he and she for one person, they for several
             before = groups[i - 1][0] if i else None
             agrees = before is not None and bool(before.verb) and (det == "they") == is_plural(before.subject)
             if agrees and det in ("he", "she"):
@@ -98,7 +99,7 @@ def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
         at = [i for i, k in enumerate(keys) if k == key]
         if key in _GENERIC or len(at) < 2 or len({mentions[i] for i in at}) < 2:
             continue
-        pronoun = any(mentions[i][0] in _PRONOUNS for i in at)
+        pronoun = any(mentions[i][0] in PRONOUNS for i in at)
         # After the reversal the group at ``at[-1 - k]`` is read k-th: it takes the k-th mention's words.
         for k, source in enumerate(at):
             target = at[-1 - k]
