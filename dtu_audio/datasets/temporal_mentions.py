@@ -85,7 +85,6 @@ def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
     mentions = [_mention(group[0].subject) for group in groups]
     keys: list[str] = []
     for i, (det, body) in enumerate(mentions):
-        descriptive = det == "the" and " of " in f" {body} "  # "the sound of an engine" introduces a sound
         if det in PRONOUNS:  # it stands for one thing, he and she for one person, they for several
             before = groups[i - 1][0] if i else None
             agrees = before is not None and bool(before.verb) and (det == "they") == is_plural(before.subject)
@@ -93,6 +92,7 @@ def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
                 agrees = _head(_mention(before.subject)[1]) in _PEOPLE
             keys.append(keys[-1] if agrees else "")
         else:
+            descriptive = det == "the" and " of " in f" {body} "  # "the sound of an engine" introduces a sound
             keys.append("" if descriptive else _head(body))
     out = list(groups)
     for key in set(keys):
