@@ -45,7 +45,8 @@ def write_dataset(root: Path, n_train: int = 8, n_val: int = 4, seconds: float =
 
 
 def write_train_spec(root: Path, n_train: int = 8, epochs: int = 2, temporal_lambda: float = 10.0) -> Path:
-    """``root/spec.yaml``: the tiny model on a generated dataset (4 val clips), batches of 4, a window per step.
+    """``root/spec.yaml``: the tiny model on a generated dataset (4 val clips), batches of 4, a window per step,
+    one CPU thread.
 
     Runs go to ``root/runs``, the waveform cache to ``root/cache``.
     """
@@ -61,6 +62,9 @@ def write_train_spec(root: Path, n_train: int = 8, epochs: int = 2, temporal_lam
             "train.log_every": 1,
             "train.temporal_lambda": temporal_lambda,
             "optim.warmup_epochs": 1,
+            # Runs of this spec are compared number for number (a resumed run against an uninterrupted one),
+            # and the thread count changes the order of sums: pinned, not left to the machine's load.
+            "runtime.threads": 1,
         },
     )
     save_spec(spec, root / "spec.yaml")

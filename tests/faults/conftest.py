@@ -11,7 +11,7 @@ from train_data import write_train_spec
 
 from dtu_audio.syncaps import write_synth_sources
 
-from .harness import SYNCAPS_ARGS, assert_ok, invoke
+from .harness import SYNCAPS_ARGS, assert_ok, eval_args, invoke
 
 HERE = Path(__file__).resolve().parent
 _attempts: dict[str, str] = {}
@@ -96,6 +96,5 @@ def rearrange_reference(caption_csv, tmp_path_factory) -> Path:
 def eval_reference(reference_run, syncaps_reference, tmp_path_factory) -> dict:
     """``dtu eval`` of the reference run's best.pt on the reference SynCaps set, without the embedding cache."""
     out = tmp_path_factory.mktemp("faults-eval") / "reference"
-    args = ("--ckpt", reference_run / "best.pt", "--dataset", "syncaps", "--data-root", syncaps_reference)
-    assert_ok(invoke("eval", *args, "--out", out, "--no-cache"))
+    assert_ok(invoke(*eval_args(reference_run / "best.pt", syncaps_reference), "--out", out, "--no-cache"))
     return json.loads((out / "results.json").read_text())["sets"]

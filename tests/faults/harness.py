@@ -41,6 +41,12 @@ def start_dtu(*args: object, cwd: Path, log: Path) -> subprocess.Popen:
         return subprocess.Popen(command, cwd=cwd, env=environment(), stdout=output, stderr=subprocess.STDOUT)
 
 
+def eval_args(checkpoint: Path, syncaps: Path) -> tuple[object, ...]:
+    """``dtu eval`` of ``checkpoint`` on a SynCaps set, on one CPU thread: its results are compared
+    number for number with another run's, and the thread count changes the order of sums."""
+    return ("eval", "--ckpt", checkpoint, "--dataset", "syncaps", "--data-root", syncaps, "--threads", "1")
+
+
 def temporaries(folder: Path) -> list[Path]:
     """Hidden temporary files or folders anywhere under ``folder``."""
     return [p for p in folder.rglob(".*") if p.name.endswith(".tmp") or p.is_dir()]

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from dtu_audio.training import loop, run_outputs
 
-from .harness import SYNCAPS_ARGS, assert_ok, assert_same_run, invoke, temporaries, tree
+from .harness import SYNCAPS_ARGS, assert_ok, assert_same_run, eval_args, invoke, temporaries, tree
 
 
 def _no_space(*args, **kwargs):
@@ -106,7 +106,7 @@ def test_rearrange_splits(caption_csv, rearrange_reference, tmp_path, monkeypatc
 
 
 def test_eval_embedding_cache(reference_run, syncaps_reference, eval_reference, tmp_path, monkeypatch):
-    args = ("eval", "--ckpt", reference_run / "best.pt", "--dataset", "syncaps", "--data-root", syncaps_reference)
+    args = eval_args(reference_run / "best.pt", syncaps_reference)
     with monkeypatch.context() as patched:
         patched.setattr(torch, "save", _torch_no_space)
         result = invoke(*args, "--out", tmp_path / "full")

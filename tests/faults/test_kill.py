@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import SYNCAPS_ARGS, assert_ok, assert_same_run, invoke, run_killed, temporaries, tree
+from .harness import SYNCAPS_ARGS, assert_ok, assert_same_run, eval_args, invoke, run_killed, temporaries, tree
 
 POINTS = random.Random(17)
 # 2 epochs of 2 steps: 2 last.pt saves, 6 metrics lines (4 windows, 2 epochs), 1 or 2 best.pt copies
@@ -62,7 +62,7 @@ def test_rearrange_splits(n, caption_csv, rearrange_reference, tmp_path):
 
 @pytest.mark.parametrize("n", CACHE_FAULTS, ids=[f"eval-cache-{n}" for n in CACHE_FAULTS])
 def test_eval_embedding_cache(n, reference_run, syncaps_reference, eval_reference, tmp_path):
-    args = ("eval", "--ckpt", reference_run / "best.pt", "--dataset", "syncaps", "--data-root", syncaps_reference)
+    args = eval_args(reference_run / "best.pt", syncaps_reference)
     run_killed("torch-save", n, *args, "--out", tmp_path / "killed", cwd=tmp_path)
     for attempt in ("rerun", "from the cache"):
         assert_ok(invoke(*args, "--out", tmp_path / attempt))
