@@ -424,6 +424,10 @@ def test_matched_replace_swaps_each_pair_of_connectives_both_ways(reference_capt
         glue = re.compile(r"(,\s*and|,|\band|\bis|\bare)\s+(?:then|before|after|followed|preceded)\b", re.I)
         with_glue = [sum(bool(glue.search(text)) for text in side) for side in zip(*pairs, strict=True)]
         assert abs(with_glue[0] - with_glue[1]) <= 0.05 * len(pairs), (name, with_glue, len(pairs))
+        # The comma goes where the originals put it: a caption that has no other comma gains one as
+        # seldom as one loses it (Clotho val: 56 against 29 when glue was dealt out by connective alone).
+        comma = Counter(("," in a) - ("," in b) for a, b in pairs)
+        assert abs(comma[1] - comma[-1]) <= max(8, 0.01 * len(pairs)), (name, comma)
 
 
 def test_restatements_keep_a_pronoun_out_of_a_noun_phrase_slot():

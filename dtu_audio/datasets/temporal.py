@@ -30,7 +30,7 @@ from dtu_audio.datasets.temporal_chain import (
     render,
     without_aux,
 )
-from dtu_audio.datasets.temporal_grammar import Clause, parse_clause
+from dtu_audio.datasets.temporal_grammar import Clause, is_plural, parse_clause
 from dtu_audio.datasets.temporal_mentions import PRONOUNS, keep_in_place, split_scene, with_scene
 
 _ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
@@ -62,10 +62,18 @@ def _in_slot(group: list[Clause], slot: Clause) -> list[Clause]:
     return [c.in_form(*_form(slot), plural) if _form(c) == _form(first) else c for c in group]
 
 
-def _link_before(link: Link, left: Clause) -> Link:
-    """A link after a new left clause: "is"/"are" kept only after a noun phrase ("Rattling is followed by")."""
-    finite = left.verb and left.tag != "VBG"
-    return without_aux(link) if finite or link.connective not in PASSIVE else link
+def _link_before(link: Link, left: Clause, slot: Clause) -> Link:
+    """A link after a new left clause that took the place of ``slot``: "is"/"are" kept only after a
+    noun phrase ("Rattling is followed by"), and given to one that replaces a progressive ("A man is
+    speaking followed by gunfire" -> "Gunfire is followed by a man speaking")."""
+    if link.connective not in PASSIVE:
+        return without_aux(link)
+    if left.verb and left.tag != "VBG":
+        return without_aux(link)
+    if not left.verb and slot.verb and slot.aux in AUXILIARIES and not set(link.prefix.split()) & AUXILIARIES:
+        aux = "are" if is_plural(left.subject) else "is"
+        return _with(link, prefix=f"{link.prefix} {aux}".strip())
+    return link
 
 
 def reverse_chain(chain: Chain) -> Chain:
@@ -92,7 +100,7 @@ def reverse_chain(chain: Chain) -> Chain:
     for k, source in enumerate(reversed(range(len(groups)))):
         new = _in_slot(_reversed_group(groups[source]), groups[k][0])
         if k > 0:
-            joint = _link_before(joints[k - 1], clauses[-len(groups[source + 1])])
+            joint = _link_before(joints[k - 1], clauses[-len(groups[source + 1])], groups[k - 1][0])
             links.append(joint)
             if joint.connective in PASSIVE:
                 new = [vp.as_gerund() if i == 0 else vp.in_form("", "VBG") for i, vp in enumerate(new)]
@@ -429,11 +437,6 @@ def _paired(options: list[dict[str, str]], firsts: list[str], seed: int) -> dict
     return chosen
 
 
-def _first_link(caption: str) -> Link | None:
-    chain = parse_chain(caption)
-    return chain.links[0] if chain is not None else None
-
-
 def _glue(link: Link) -> str:
     """What stands before a connective: a comma, "and", and "is" before "followed by" ("X is followed
     by Y"), in that order; "" for none."""
@@ -456,22 +459,53 @@ def _with_glue(caption: str, glue: str) -> str:
     return render(_with(chain, links=(_with(link, prefix=prefix), *chain.links[1:])))
 
 
+def _glue_context(chain: Chain) -> tuple[str, bool, bool, bool]:
+    """What the words before a chain's first connective go with: the connective, a comma or an "and"
+    elsewhere in the caption, and a finite verb on its left ("A man speaks, then" vs "Speech then")."""
+    bare = render(_with(chain, links=(_with(chain.links[0], prefix=""), *chain.links[1:])))
+    words = bare.lower().replace(",", " , ").split()
+    left = chain.clauses[0]
+    return chain.links[0].connective, "," in words, "and" in words, bool(left.verb) and left.tag != "VBG"
+
+
+def _apportioned(counts: Counter, n: int, rng: random.Random) -> list[str]:
+    """``n`` draws in the proportions of ``counts``, by largest remainder (ties broken at random), shuffled."""
+    quotas = {key: n * count / counts.total() for key, count in counts.items()}
+    out = [key for key, quota in quotas.items() for _ in range(int(quota))]
+    rest = sorted(quotas, key=lambda key: (quotas[key] - int(quotas[key]), rng.random()), reverse=True)
+    out += rest[: n - len(out)]
+    rng.shuffle(out)
+    return out
+
+
+_MIN_CONTEXT = 5  # originals a glue context needs before its own proportions are used
+
+
 def _with_glue_as_often(negatives: list[str | None], captions: Sequence[str], seed: int) -> list[str | None]:
     """Negatives whose first connective has a comma, "and" or "is" before it ("X, then Y", "X and then
-    Y", "X is followed by Y") as often as the originals' same connective does."""
-    links = [link for link in map(_first_link, captions) if link is not None]
+    Y", "X is followed by Y") as often as the originals' same connective in the same context
+    (:func:`_glue_context`), so that neither the glue nor what stands beside it tells them apart."""
+    by_context: dict[tuple, Counter] = {}
+    by_connective: dict[str, Counter] = {}
+    for chain in filter(None, map(parse_chain, captions)):
+        glue = _glue(chain.links[0])
+        by_context.setdefault(_glue_context(chain), Counter())[glue] += 1
+        by_connective.setdefault(chain.links[0].connective, Counter())[glue] += 1
+    mine: dict[tuple, list[int]] = {}
+    for i, negative in enumerate(negatives):
+        chain = parse_chain(negative) if negative is not None else None
+        if chain is not None and not chain.initial:
+            mine.setdefault(_glue_context(chain), []).append(i)
     rng = random.Random(seed)
     out = list(negatives)
-    firsts = [connectives_in(n)[:1] if n is not None else [] for n in out]
-    for connective in CONNECTIVES:
-        glues = Counter(_glue(link) for link in links if link.connective == connective)
-        mine = [i for i, first in enumerate(firsts) if first == [connective]]
-        if not glues or not mine:
+    for context, indices in mine.items():
+        glues = by_context.get(context, Counter())
+        if glues.total() < _MIN_CONTEXT:
+            glues = by_connective.get(context[0], Counter())
+        if not glues:
             continue
-        rng.shuffle(mine)
-        wanted = [g for g, n in glues.items() for _ in range(round(n / glues.total() * len(mine)))]
-        for i, glue in zip(mine, wanted, strict=False):
+        for i, glue in zip(indices, _apportioned(glues, len(indices), rng), strict=True):
             text = _with_glue(out[i], glue)
-            if connectives_in(text)[:1] == [connective]:  # "again and then" orders nothing
+            if connectives_in(text)[:1] == [context[0]]:  # "again and then" orders nothing
                 out[i] = text
     return out
