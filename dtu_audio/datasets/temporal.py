@@ -30,7 +30,7 @@ from dtu_audio.datasets.temporal_chain import (
     render,
     without_aux,
 )
-from dtu_audio.datasets.temporal_grammar import Clause, is_plural, parse_clause
+from dtu_audio.datasets.temporal_grammar import Clause, finite_be, is_plural, parse_clause
 from dtu_audio.datasets.temporal_mentions import PRONOUNS, keep_in_place, split_scene, with_scene
 
 _ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
@@ -40,11 +40,26 @@ def _form(clause: Clause) -> tuple[str, str]:
     return (clause.aux, clause.tag)
 
 
+def _understood(head: Clause, vp: Clause) -> Clause:
+    """A verb phrase sharing ``head``'s subject, with the passive "is" it leaves understood spelled
+    out: "refilled" of "A toilet is flushed then refilled" is "is refilled"."""
+    if head.passive and not vp.aux and vp.tag in ("VBN", "VBD"):
+        return _with(vp, aux=finite_be(head.aux) or head.aux)
+    return vp
+
+
 def _reversed_group(clauses: list[Clause]) -> list[Clause]:
-    """A shared-subject group with its verb phrases in reverse order, each in the form of its new slot."""
-    plural = clauses[0].plural
-    moved = [vp.in_form(*_form(slot), plural) for vp, slot in zip(reversed(clauses), clauses, strict=True)]
-    return [_with(moved[0], subject=clauses[0].subject)] + [_with(vp, subject="") for vp in moved[1:]]
+    """A shared-subject group with its verb phrases in reverse order, each in the form of its new slot.
+
+    A passive's "is" stays understood where it was: "A toilet is flushed then refilled" -> "A toilet
+    is refilled then flushed".
+    """
+    head, plural = clauses[0], clauses[0].plural
+    spelled = [head] + [_understood(head, vp) for vp in clauses[1:]]
+    understood = [vp.aux != own.aux for vp, own in zip(spelled, clauses, strict=True)]
+    moved = [vp.in_form(*_form(slot), plural) for vp, slot in zip(reversed(spelled), spelled, strict=True)]
+    moved = [_with(vp, aux="") if aux and vp.passive else vp for vp, aux in zip(moved, understood, strict=True)]
+    return [_with(moved[0], subject=head.subject)] + [_with(vp, subject="") for vp in moved[1:]]
 
 
 def _in_slot(group: list[Clause], slot: Clause) -> list[Clause]:
@@ -70,7 +85,8 @@ def _link_before(link: Link, left: Clause, slot: Clause) -> Link:
         return without_aux(link)
     if left.verb and left.tag != "VBG":
         return without_aux(link)
-    if not left.verb and slot.verb and slot.aux in AUXILIARIES and not set(link.prefix.split()) & AUXILIARIES:
+    progressive = slot.verb and finite_be(slot.aux) in AUXILIARIES
+    if not left.verb and progressive and not re.search(r",|\b(is|are)\b", link.prefix):
         aux = "are" if is_plural(left.subject) else "is"
         return _with(link, prefix=f"{link.prefix} {aux}".strip())
     return link
@@ -116,11 +132,13 @@ def _fit_right(clause: Clause, shared: bool, connective: str, main: Clause) -> C
     if connective in PASSIVE:
         return None if shared else clause.as_gerund()
     if shared:
+        clause = _understood(main, clause)
         if connective in ("before", "after"):
             return clause.in_form("", "VBG")
         if main.aux in ("is", "are") and main.tag == "VBG":  # "is getting louder, then blows a horn"
             return clause.in_form("", "VBZ" if main.aux == "is" else "VBP")
-        return clause.in_form(*_form(main))
+        clause = clause.in_form(*_form(main))
+        return _with(clause, aux="") if main.passive and clause.passive else clause
     return clause
 
 
@@ -246,6 +264,7 @@ def _swapped(first: Clause, second: Clause, shared: bool) -> tuple[Clause, Claus
     """``(second, first)``; with a shared subject, the subject stays in front and the verbs trade forms."""
     if not shared:
         return second, first
+    second = _understood(first, second)
     return _with(second.in_form(*_form(first)), subject=first.subject), _with(first.in_form(*_form(second)), subject="")
 
 

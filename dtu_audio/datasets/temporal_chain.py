@@ -17,6 +17,7 @@ from dtu_audio.datasets.temporal_grammar import (
     ASPECTUAL_VERBS,
     BE_TAGS,
     Clause,
+    finite_be,
     lemma,
     lemmas_of,
     parse_clause,
@@ -193,7 +194,8 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
         before = clauses[-1]
         vp = None
         if link.connective not in PASSIVE and ((before.subject and before.verb) or shared[-1]):
-            parallel = BE_TAGS[before.aux] if before.aux in BE_TAGS and before.aux != "being" else before.tag
+            be = finite_be(before.aux)
+            parallel = BE_TAGS[be] if be else before.tag
             vp = subjectless(text, parallel, gerund_object=link.connective in ("before", "after"))
         if vp is None and not before.verb and _bare_verb_phrase(text):
             return None  # "followed by a sawing sound, and then starts talking again": no subject in reach

@@ -118,7 +118,7 @@ class Clause:
     """
 
     subject: str
-    aux: str
+    aux: str  # "is", "being", or "is being" before a participle ("is being fried")
     adverbs: str
     verb: str
     rest: str
@@ -137,9 +137,10 @@ class Clause:
     @property
     def plural(self) -> bool:
         """Whether the subject is plural, read from the verb where its form tells ("are", "chirp")."""
-        if self.aux in ("is", "was") or self.tag == "VBZ":
+        be = finite_be(self.aux)
+        if be in ("is", "was") or self.tag == "VBZ":
             return False
-        return self.aux in ("are", "were") or self.tag == "VBP" or is_plural(self.subject)
+        return be in ("are", "were") or self.tag == "VBP" or is_plural(self.subject)
 
     @property
     def passive(self) -> bool:
@@ -156,11 +157,16 @@ class Clause:
         if plural is None and self.subject:
             plural = self.plural
         if plural is not None:
-            aux, tag = _AGREEING_AUX.get((aux, plural), aux), _AGREEING_TAG.get((tag, plural), tag)
+            be = finite_be(aux)
+            aux = _AGREEING_AUX.get((be, plural), be) + aux[len(be) :]
+            tag = _AGREEING_TAG.get((tag, plural), tag)
         if self.passive:
             if tag == "VBG" and not aux:
                 return replace(self, aux="being", tag="VBN")
-            return replace(self, aux=aux if aux in BE_TAGS else _BE_FOR_TAG.get(tag, "is"), tag="VBN")
+            keep = aux in BE_TAGS or aux.endswith(" being")
+            return replace(self, aux=aux if keep else _BE_FOR_TAG.get(tag, "is"), tag="VBN")
+        if aux.endswith(" being"):  # an active verb in the place of "is being fried": "is frying"
+            aux, tag = finite_be(aux), "VBG"
         if aux in BE_TAGS and aux != "being" and tag in ("VBN", "VBD"):
             return replace(self, aux="", verb=inflect(self.verb, BE_TAGS[aux]), tag=BE_TAGS[aux])
         if aux == "being":  # an active verb in the place of "being sprayed"
@@ -246,7 +252,7 @@ def _head_index(words: list[str]) -> int | None:
         if tag in ("VBG", "VBD") and verb_tag(nxt) == "VBZ" and ("NOUN" not in _lemmas(nxt) or "NOUN" in _lemmas(word)):
             continue  # "rain pouring gets fainter", "a circular saw comes"
         if tag in ("VBZ", "VBD", "VBG") and ("NOUN" in _lemmas(before) or (j > 0 and verb_tag(before) == "VBG")):
-            return j + 1
+            return j if before == "being" and tag == "VBD" and j > 0 else j + 1  # "food being fried"
     for i in range(1, len(words)):  # a plural subject with a bare verb: "birds chirp", "people talk"
         before, word = words[i - 1].lower(), words[i].lower()
         plural = before in _PLURAL_WORDS or (
@@ -260,9 +266,19 @@ def _head_index(words: list[str]) -> int | None:
     return None
 
 
+def finite_be(aux: str) -> str:
+    """The form of "be" that agrees with the subject: "is" of "is being"; "" for none or "being"."""
+    be = aux.split()[0] if aux else ""
+    return be if be != "being" else ""
+
+
 def _split_predicate(subject: str, words: list[str]) -> Clause:
     aux = words[0].lower() if words and words[0].lower() in BE_TAGS else ""
     body = words[1:] if aux else words
+    if aux and aux != "being" and body and body[0].lower() == "being":  # "is being (quickly) fried"
+        participle = next((w for w in body[1:] if not _is_adverb(w)), "")
+        if verb_tag(participle) in ("VBN", "VBD"):
+            aux, body = f"{aux} being", body[1:]
     adverbs = []
     while len(body) > 1 and _is_adverb(body[0]):
         adverbs.append(body.pop(0))
