@@ -85,8 +85,8 @@ def _link_before(link: Link, left: Clause, slot: Clause) -> Link:
         return without_aux(link)
     if left.verb and left.tag != "VBG":
         return without_aux(link)
-    progressive = slot.verb and finite_be(slot.aux) in AUXILIARIES
-    if not left.verb and progressive and not re.search(r",|\b(is|are)\b", link.prefix):
+    slot_has_be = slot.verb and finite_be(slot.aux) in AUXILIARIES
+    if not left.verb and slot_has_be and not re.search(r",|\b(is|are)\b", link.prefix):
         aux = "are" if is_plural(left.subject) else "is"
         return _with(link, prefix=f"{link.prefix} {aux}".strip())
     return link
