@@ -478,13 +478,15 @@ def _with_glue(caption: str, glue: str) -> str:
     return render(_with(chain, links=(_with(link, prefix=prefix), *chain.links[1:])))
 
 
-def _glue_context(chain: Chain) -> tuple[str, bool, bool, bool]:
-    """What the words before a chain's first connective go with: the connective, a comma or an "and"
-    elsewhere in the caption, and a finite verb on its left ("A man speaks, then" vs "Speech then")."""
+def _glue_context(chain: Chain) -> tuple[str, bool, bool, bool, bool]:
+    """What the words before a chain's first connective go with, most telling first: the connective,
+    a shared subject on its right ("and then laughs"), a comma elsewhere in the caption, a finite
+    verb on its left ("A man speaks, then" vs "Speech then") and an "and" elsewhere."""
     bare = render(_with(chain, links=(_with(chain.links[0], prefix=""), *chain.links[1:])))
     words = bare.lower().replace(",", " , ").split()
     left = chain.clauses[0]
-    return chain.links[0].connective, "," in words, "and" in words, bool(left.verb) and left.tag != "VBG"
+    finite = bool(left.verb) and left.tag != "VBG"
+    return chain.links[0].connective, chain.shared[1], "," in words, finite, "and" in words
 
 
 def _apportioned(counts: Counter, n: int, rng: random.Random) -> list[str]:
@@ -503,27 +505,28 @@ _MIN_CONTEXT = 5  # originals a glue context needs before its own proportions ar
 def _with_glue_as_often(negatives: list[str | None], captions: Sequence[str], seed: int) -> list[str | None]:
     """Negatives whose first connective has a comma, "and" or "is" before it ("X, then Y", "X and then
     Y", "X is followed by Y") as often as the originals' same connective in the same context
-    (:func:`_glue_context`), so that neither the glue nor what stands beside it tells them apart."""
-    by_context: dict[tuple, Counter] = {}
-    by_connective: dict[str, Counter] = {}
+    (:func:`_glue_context`, shortened from its end until enough originals share it), so that neither
+    the glue nor what stands beside it tells them apart."""
+    glues: dict[tuple, Counter] = {}
     for chain in filter(None, map(parse_chain, captions)):
-        glue = _glue(chain.links[0])
-        by_context.setdefault(_glue_context(chain), Counter())[glue] += 1
-        by_connective.setdefault(chain.links[0].connective, Counter())[glue] += 1
+        context = _glue_context(chain)
+        for k in range(1, len(context) + 1):
+            glues.setdefault(context[:k], Counter())[_glue(chain.links[0])] += 1
     mine: dict[tuple, list[int]] = {}
     for i, negative in enumerate(negatives):
         chain = parse_chain(negative) if negative is not None else None
-        if chain is not None and not chain.initial:
-            mine.setdefault(_glue_context(chain), []).append(i)
+        if chain is None or chain.initial:
+            continue
+        context = _glue_context(chain)
+        while len(context) > 1 and glues.get(context, Counter()).total() < _MIN_CONTEXT:
+            context = context[:-1]
+        mine.setdefault(context, []).append(i)
     rng = random.Random(seed)
     out = list(negatives)
     for context, indices in mine.items():
-        glues = by_context.get(context, Counter())
-        if glues.total() < _MIN_CONTEXT:
-            glues = by_connective.get(context[0], Counter())
-        if not glues:
+        if context not in glues:
             continue
-        for i, glue in zip(indices, _apportioned(glues, len(indices), rng), strict=True):
+        for i, glue in zip(indices, _apportioned(glues[context], len(indices), rng), strict=True):
             text = _with_glue(out[i], glue)
             if connectives_in(text)[:1] == [context[0]]:  # "again and then" orders nothing
                 out[i] = text
