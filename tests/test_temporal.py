@@ -451,3 +451,21 @@ def test_a_verb_phrase_after_then_is_simple_present_after_a_progressive():
 )
 def test_a_pronoun_trades_places_only_with_the_sound_it_stands_for(caption, wrong):
     assert wrong not in reverse(caption)
+
+
+@pytest.mark.parametrize(
+    ("caption", "glue", "expected"),
+    [
+        ("Scraping preceded by plops", "is", "Scraping is preceded by plops"),
+        ("Several clinks preceded by silence", "is", "Several clinks are preceded by silence"),
+        ("A loud scraping occurs preceded by plops", "and is", "A loud scraping occurs and is preceded by plops"),
+        ("A loud scraping occurs preceded by plops", "is", "A loud scraping occurs preceded by plops"),
+        ("A man speaks after a dog barks", "is", "A man speaks after a dog barks"),
+        ("A man speaks then a dog barks", ", and", "A man speaks, and then a dog barks"),
+    ],
+)
+def test_glue_before_a_connective_stays_english(caption, glue, expected):
+    """Matched replace gives its negatives the originals' glue; "is" stands only where English has it."""
+    from dtu_audio.datasets.temporal import _with_glue
+
+    assert _with_glue(caption, glue) == expected

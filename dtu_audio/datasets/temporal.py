@@ -466,12 +466,13 @@ def _glue(link: Link) -> str:
 
 def _with_glue(caption: str, glue: str) -> str:
     """``caption`` with ``glue`` before its first connective; unchanged where "is" cannot stand there
-    (only a noun phrase is followed by "is followed by": "A man speaks is followed by" is no English)."""
+    ("A man speaks is followed by" is no English, "A man speaks and is followed by" is)."""
     chain = parse_chain(caption)
     link, left = chain.links[0], chain.clauses[0]
     words = glue.replace(",", " , ").split()
     if "is" in words:
-        if link.connective not in PASSIVE or (left.verb and left.tag != "VBG"):
+        finite = left.verb and left.tag != "VBG"
+        if link.connective not in PASSIVE or (finite and "and" not in words):
             return caption
         words = [("are" if left.plural else "is") if w == "is" else w for w in words]
     prefix = " ".join(words).replace(" ,", ",")
@@ -481,7 +482,7 @@ def _with_glue(caption: str, glue: str) -> str:
 def _glue_context(chain: Chain) -> tuple[str, bool, bool, bool, bool]:
     """What the words before a chain's first connective go with, most telling first: the connective,
     a shared subject on its right ("and then laughs"), a comma elsewhere in the caption, a finite
-    verb on its left ("A man speaks, then" vs "Speech then") and an "and" elsewhere."""
+    verb on its left ("A man speaks, then" vs "Speech is followed by") and an "and" elsewhere."""
     bare = render(_with(chain, links=(_with(chain.links[0], prefix=""), *chain.links[1:])))
     words = bare.lower().replace(",", " , ").split()
     left = chain.clauses[0]
