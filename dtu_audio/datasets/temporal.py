@@ -30,7 +30,7 @@ from dtu_audio.datasets.temporal_chain import (
     render,
     without_aux,
 )
-from dtu_audio.datasets.temporal_grammar import Clause, finite_be, is_plural, parse_clause
+from dtu_audio.datasets.temporal_grammar import DETERMINERS, Clause, finite_be, is_plural, parse_clause
 from dtu_audio.datasets.temporal_mentions import PRONOUNS, keep_in_place, split_scene, with_scene
 
 _ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
@@ -69,7 +69,8 @@ def _in_slot(group: list[Clause], slot: Clause) -> list[Clause]:
     finite verb stays on the left, the gerund on the right, as in the original.
     """
     first = group[0]
-    simple = "," not in first.subject + slot.subject
+    coordinated = first.tag == "VBG" and " and " in f" {first.subject.lower()} "  # "beeps and a man speaking"
+    simple = "," not in first.subject + slot.subject and not coordinated
     both = first.verb and slot.verb and first.subject and slot.subject and first.passive == slot.passive and simple
     if not both or _form(first) == _form(slot):
         return group
@@ -77,19 +78,29 @@ def _in_slot(group: list[Clause], slot: Clause) -> list[Clause]:
     return [c.in_form(*_form(slot), plural) if _form(c) == _form(first) else c for c in group]
 
 
-def _link_before(link: Link, left: Clause, slot: Clause) -> Link:
-    """A link after a new left clause that took the place of ``slot``: "is"/"are" kept only after a
-    noun phrase ("Rattling is followed by"), and given to one that replaces a progressive ("A man is
-    speaking followed by gunfire" -> "Gunfire is followed by a man speaking")."""
-    if link.connective not in PASSIVE:
-        return without_aux(link)
-    if left.verb and left.tag != "VBG":
-        return without_aux(link)
+def _joined(link: Link, left: Clause, slot: Clause) -> tuple[Link, Clause]:
+    """A link after a new left clause that took the place of ``slot``, and that clause: "is"/"are"
+    stays in the link only after a noun phrase ("Rattling is followed by"), agreeing with it; a noun
+    phrase that replaces a progressive takes its "is" ("A man is speaking followed by gunfire" ->
+    "Gunfire is followed by a man speaking") and a gerund that replaces a noun phrase with "is"
+    becomes a progressive ("Quacks are followed by a man speaking" -> "A man is speaking followed
+    by quacks")."""
+    if link.connective not in PASSIVE or (left.verb and left.tag != "VBG"):
+        return without_aux(link), left
+    has_be = bool(set(link.prefix.split()) & AUXILIARIES)
+    words = f"{left.subject} {left.rest}".lower().split()
+    named = bool(words) and (words[0] in DETERMINERS or words[0] in ("people", "men", "women", "children"))
+    gerund = left.verb and not left.aux and named and "and" not in words  # not "pigeon wing flapping"
+    if has_be and gerund and "," not in link.prefix:
+        return without_aux(link), left.in_form("is", "VBG")
+    plural = is_plural(left.subject)
+    if has_be:
+        words = [("are" if plural else "is") if w in AUXILIARIES else w for w in link.prefix.split()]
+        return _with(link, prefix=" ".join(words)), left
     slot_has_be = slot.verb and finite_be(slot.aux) in AUXILIARIES
-    if not left.verb and slot_has_be and not re.search(r",|\b(is|are)\b", link.prefix):
-        aux = "are" if is_plural(left.subject) else "is"
-        return _with(link, prefix=f"{link.prefix} {aux}".strip())
-    return link
+    if not left.verb and slot_has_be and "," not in link.prefix:
+        return _with(link, prefix=f"{link.prefix} {'are' if plural else 'is'}".strip()), left
+    return link, left
 
 
 def reverse_chain(chain: Chain) -> Chain:
@@ -116,7 +127,8 @@ def reverse_chain(chain: Chain) -> Chain:
     for k, source in enumerate(reversed(range(len(groups)))):
         new = _in_slot(_reversed_group(groups[source]), groups[k][0])
         if k > 0:
-            joint = _link_before(joints[k - 1], clauses[-len(groups[source + 1])], groups[k - 1][0])
+            at = len(clauses) - len(groups[source + 1])
+            joint, clauses[at] = _joined(joints[k - 1], clauses[at], groups[k - 1][0])
             links.append(joint)
             if joint.connective in PASSIVE:
                 new = [vp.as_gerund() if i == 0 else vp.in_form("", "VBG") for i, vp in enumerate(new)]

@@ -200,8 +200,16 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
         if vp is None and not before.verb and _bare_verb_phrase(text):
             return None  # "followed by a sawing sound, and then starts talking again": no subject in reach
         shared.append(vp is not None)
-        clauses.append(vp if vp is not None else parse_clause(text))
+        clauses.append(vp if vp is not None else _event_after(text, link))
     return tuple(clauses), tuple(shared)
+
+
+def _event_after(text: str, link: Link) -> Clause:
+    """The event after ``link``: behind "followed by" a last word that may be a plural noun names the
+    sound ("a series of loud bird screeches"), not what a subject does."""
+    clause = parse_clause(text)
+    noun = clause.tag == "VBZ" and not clause.rest and not clause.aux and "NOUN" in lemmas_of(clause.verb.lower())
+    return Clause(text, "", "", "", "", "") if link.connective in PASSIVE and noun else clause
 
 
 def without_aux(link: Link) -> Link:

@@ -179,6 +179,8 @@ class Clause:
         relative = self.subject.lower().endswith((" who", " which", " that"))
         if lemma(self.verb) in LIGHT_VERBS and not self.rest and not self.aux and self.subject:
             return replace(self, adverbs="", verb="", tag="")
+        if self.verb.lower() in ("is", "are") and self.rest.split()[:1] in (["in"], ["on"], ["at"]) and self.subject:
+            return replace(self, verb="", tag="")  # "a whistle is in the background" -> "a whistle in the background"
         if not self.verb or (self.tag == "VBG" and not self.aux) or relative:
             return self
         return self.in_form("", "VBG")
