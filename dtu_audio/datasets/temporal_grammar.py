@@ -9,6 +9,7 @@ captions ("A dog barks", "A man speaking loudly", "Birds chirp", "Dishes are dun
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -143,6 +144,11 @@ class Clause:
         return be in ("are", "were") or self.tag == "VBP" or is_plural(self.subject)
 
     @property
+    def in_subclause(self) -> bool:
+        """Whether the verb belongs to a clause inside the subject ("plastic thumping as a man laughs")."""
+        return any(w in _CLAUSE_OPENERS for w in self.subject.lower().split())
+
+    @property
     def passive(self) -> bool:
         """Whether the verb is a participle after a form of "be" ("is shut", "being scrubbed")."""
         return bool(self.aux) and self.tag in ("VBN", "VBD")
@@ -172,7 +178,9 @@ class Clause:
         if aux == "being":  # an active verb in the place of "being sprayed"
             aux, tag = "", "VBG"
         rest = _coordinated(self.rest, self.tag, tag) if tag != self.tag else self.rest
-        return replace(self, aux=aux if aux != "being" else "", verb=inflect(self.verb, tag), rest=rest, tag=tag)
+        subject = _gerund_conjuncts(self.subject) if tag == "VBG" and not aux else self.subject
+        verb = inflect(self.verb, tag)
+        return replace(self, subject=subject, aux=aux if aux != "being" else "", verb=verb, rest=rest, tag=tag)
 
     def as_gerund(self) -> Clause:
         """The clause as a noun phrase that can follow "followed by": "a man speaks" -> "a man speaking"."""
@@ -181,9 +189,20 @@ class Clause:
             return replace(self, adverbs="", verb="", tag="")
         if self.verb.lower() in ("is", "are") and self.rest.split()[:1] in (["in"], ["on"], ["at"]) and self.subject:
             return replace(self, verb="", tag="")  # "a whistle is in the background" -> "a whistle in the background"
-        if not self.verb or (self.tag == "VBG" and not self.aux) or relative:
+        if not self.verb or (self.tag == "VBG" and not self.aux) or relative or self.in_subclause:
             return self
         return self.in_form("", "VBG")
+
+
+def _gerund_conjuncts(subject: str) -> str:
+    """A subject whose earlier conjuncts are clauses, those made noun phrases too: "birds chirp and a
+    duck" (of "birds chirp and a duck quacks") -> "birds chirping and a duck"."""
+    parts = re.split(r"(\s+and\s+|,\s+)", subject)
+    for i in range(0, len(parts) - 1, 2):
+        clause = parse_clause(parts[i])
+        if clause.subject and clause.verb and clause.tag in ("VBZ", "VBP") and not clause.aux:
+            parts[i] = clause.as_gerund().text
+    return "".join(parts)
 
 
 _NOT_A_SUBJECT_END = frozenset({"and", "or", "of", "with", "from", "in", "on", "at", "as", "while", "by", "to", "for"})
