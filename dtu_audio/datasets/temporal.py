@@ -69,9 +69,8 @@ def _in_slot(group: list[Clause], slot: Clause) -> list[Clause]:
     finite verb stays on the left, the gerund on the right, as in the original.
     """
     first = group[0]
-    coordinated = (
-        first.tag == "VBG" and " and " in f" {first.subject} {first.rest} ".lower()
-    )  # "glass breaking and people laughing"
+    # "glass breaking and people laughing" stays a noun phrase: only one of its verbs is in reach
+    coordinated = first.tag == "VBG" and " and " in f" {first.subject} {first.rest} ".lower()
     simple = "," not in first.subject + slot.subject and not coordinated and not first.in_subclause
     both = first.verb and slot.verb and first.subject and slot.subject and first.passive == slot.passive and simple
     if not both or _form(first) == _form(slot):
