@@ -460,6 +460,7 @@ def test_a_pronoun_trades_places_only_with_the_sound_it_stands_for(caption, wron
         ("Several clinks preceded by silence", "is", "Several clinks are preceded by silence"),
         ("A loud scraping occurs preceded by plops", "and is", "A loud scraping occurs and is preceded by plops"),
         ("A loud scraping occurs preceded by plops", "is", "A loud scraping occurs preceded by plops"),
+        ("Silence preceded by plops", "and is", "Silence is preceded by plops"),
         ("A man speaks after a dog barks", "is", "A man speaks after a dog barks"),
         ("A man speaks then a dog barks", ", and", "A man speaks, and then a dog barks"),
     ],

@@ -80,27 +80,32 @@ def _in_slot(group: list[Clause], slot: Clause) -> list[Clause]:
 
 
 def _joined(link: Link, left: Clause, slot: Clause) -> tuple[Link, Clause]:
-    """A link after a new left clause that took the place of ``slot``, and that clause: "is"/"are"
-    stays in the link only after a noun phrase ("Rattling is followed by"), agreeing with it; a noun
-    phrase that replaces a progressive takes its "is" ("A man is speaking followed by gunfire" ->
-    "Gunfire is followed by a man speaking") and a gerund that replaces a noun phrase with "is"
-    becomes a progressive ("Quacks are followed by a man speaking" -> "A man is speaking followed
-    by quacks")."""
-    if link.connective not in PASSIVE or (left.verb and left.tag != "VBG"):
+    """A link after a new left clause that took the place of ``slot``, and that clause.
+
+    "is"/"are" stays in a link only after a noun phrase ("Rattling is followed by") or after "and"
+    behind a verb ("occurs and is followed by"), agreeing with its subject; a noun phrase that
+    replaces a progressive takes its "is" ("A man is speaking followed by gunfire" -> "Gunfire is
+    followed by a man speaking") and a gerund that replaces a noun phrase with "is" becomes a
+    progressive ("Quacks are followed by a man speaking" -> "A man is speaking followed by quacks").
+    """
+    prefix = link.prefix.split()
+    has_be = bool(set(prefix) & AUXILIARIES)
+    be = "are" if (left.plural if left.verb else is_plural(left.subject)) else "is"
+    if link.connective not in PASSIVE:
         return without_aux(link), left
-    has_be = bool(set(link.prefix.split()) & AUXILIARIES)
+    if left.verb and left.tag != "VBG":
+        if has_be and "and" in prefix:
+            return _with(link, prefix=" ".join(be if w in AUXILIARIES else w for w in prefix)), left
+        return without_aux(link), left
     words = f"{left.subject} {left.rest}".lower().split()
     named = bool(words) and (words[0] in DETERMINERS or words[0] in ("people", "men", "women", "children"))
     gerund = left.verb and not left.aux and named and "and" not in words  # not "pigeon wing flapping"
-    if has_be and gerund and "," not in link.prefix:
-        return without_aux(link), left.in_form("is", "VBG")
-    plural = is_plural(left.subject)
-    if has_be:
-        words = [("are" if plural else "is") if w in AUXILIARIES else w for w in link.prefix.split()]
-        return _with(link, prefix=" ".join(words)), left
-    slot_has_be = slot.verb and finite_be(slot.aux) in AUXILIARIES
-    if not left.verb and slot_has_be and "," not in link.prefix:
-        return _with(link, prefix=f"{link.prefix} {'are' if plural else 'is'}".strip()), left
+    if has_be and gerund and "," not in prefix:
+        return without_aux(_with(link, prefix=" ".join(w for w in prefix if w != "and"))), left.in_form("is", "VBG")
+    if has_be:  # "Silence is followed by", not "Silence and is followed by"
+        return _with(link, prefix=" ".join(be if w in AUXILIARIES else w for w in prefix if w != "and")), left
+    if not left.verb and slot.verb and finite_be(slot.aux) in AUXILIARIES and "," not in link.prefix:
+        return _with(link, prefix=f"{link.prefix} {be}".strip()), left
     return link, left
 
 
@@ -479,7 +484,8 @@ def _glue(link: Link) -> str:
 
 def _with_glue(caption: str, glue: str) -> str:
     """``caption`` with ``glue`` before its first connective; unchanged where "is" cannot stand there
-    ("A man speaks is followed by" is no English, "A man speaks and is followed by" is)."""
+    ("A man speaks is followed by" is no English, "A man speaks and is followed by" is), without
+    "and" where it cannot ("Silence and is followed by")."""
     chain = parse_chain(caption)
     link, left = chain.links[0], chain.clauses[0]
     words = glue.replace(",", " , ").split()
@@ -487,6 +493,8 @@ def _with_glue(caption: str, glue: str) -> str:
         finite = left.verb and left.tag != "VBG"
         if link.connective not in PASSIVE or (finite and "and" not in words):
             return caption
+        if not finite:  # "Silence is followed by", not "Silence and is followed by"
+            words = [w for w in words if w != "and"]
         words = [("are" if left.plural else "is") if w == "is" else w for w in words]
     prefix = " ".join(words).replace(" ,", ",")
     return render(_with(chain, links=(_with(link, prefix=prefix), *chain.links[1:])))

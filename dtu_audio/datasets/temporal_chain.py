@@ -196,7 +196,8 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
         if link.connective not in PASSIVE and ((before.subject and before.verb) or shared[-1]):
             be = finite_be(before.aux)
             parallel = BE_TAGS[be] if be else before.tag
-            vp = subjectless(text, parallel, gerund_object=link.connective in ("before", "after"))
+            progressive = bool(be) and before.tag == "VBG"
+            vp = subjectless(text, parallel, link.connective in ("before", "after"), progressive)
         if vp is None and not before.verb and _bare_verb_phrase(text):
             return None  # "followed by a sawing sound, and then starts talking again": no subject in reach
         shared.append(vp is not None)

@@ -318,17 +318,21 @@ def parse_clause(text: str) -> Clause:
     """A clause with a subject ("A dog barks loudly") or a noun phrase ("Male speech")."""
     words = text.split()
     head = _head_index(words)
+    if head is None and len(words) > 1 and lemma(words[-1].lower()) in LIGHT_VERBS:
+        head = len(words) - 1  # "a low whooshing occurs"
     if head is None:
         return Clause(text, "", "", "", "", "")
     return _split_predicate(" ".join(words[:head]), words[head:])
 
 
-def subjectless(text: str, parallel_tag: str, gerund_object: bool = False) -> Clause | None:
+def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progressive: bool = False) -> Clause | None:
     """The verb phrase ``text`` when it has no subject of its own ("then speaks again"), else ``None``.
 
     A word that may be a noun or a verb ("whistles") counts as a verb only when ``parallel_tag``, the
     form of the clause before it, is the same; a gerund only when nothing names an object after it
-    ("then whistling", not "then brushing teeth") unless ``gerund_object`` ("before changing to ...").
+    ("then whistling", not "then brushing teeth") unless ``gerund_object`` ("before changing to ...")
+    or the clause before is ``progressive``: its "is" stands before both ("is approaching and then
+    receding into the distance").
     """
     words = text.split()
     if not words or words[0].lower() in DETERMINERS:
@@ -337,6 +341,8 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False) -> Cl
     while i < len(words) - 1 and _is_adverb(words[i]):
         i += 1
     first = words[i].lower().rstrip(",;:")
+    if progressive and verb_tag(first) == "VBG":
+        return _split_predicate("", words)
     if first in BE_TAGS and first != "being" and parallel_tag:
         return _split_predicate("", words)
     tag = verb_tag(first)
