@@ -120,9 +120,16 @@ class Link:
 
 
 def clean_prefix(prefix: str, keep_aux: bool) -> str:
-    """A link's prefix without "and" (and without "is"/"are" unless ``keep_aux``); commas kept."""
-    words = [w for w in prefix.replace(",", " , ").split() if w != "and" and (keep_aux or w not in AUXILIARIES)]
-    return " ".join(words).replace(" ,", ",")
+    """A link's prefix without "and" and "is"/"are"; with ``keep_aux`` both stay ("occurs and is
+    followed by" -> "occurs and is preceded by"), "and" only before "is". Commas are kept."""
+    words = prefix.replace(",", " , ").split()
+    kept = [
+        w
+        for i, w in enumerate(words)
+        if (w != "and" or (keep_aux and words[i + 1 : i + 2] and words[i + 1] in AUXILIARIES))
+        and (keep_aux or w not in AUXILIARIES)
+    ]
+    return " ".join(kept).replace(" ,", ",")
 
 
 AUXILIARIES = frozenset({"is", "are", "was", "were"})
