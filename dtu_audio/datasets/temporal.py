@@ -27,6 +27,7 @@ from dtu_audio.datasets.temporal_chain import (
     fits,
     link_matches,
     parse_chain,
+    reads_as_written,
     render,
     without_aux,
 )
@@ -136,7 +137,7 @@ def reverse_chain(chain: Chain) -> Chain:
             at = len(clauses) - len(groups[source + 1])
             joint, clauses[at] = _joined(joints[k - 1], clauses[at], groups[k - 1][0])
             links.append(joint)
-            if joint.connective in PASSIVE:
+            if joint.connective in PASSIVE and not new[0].in_subclause:  # "a man talking as metal clanks then rattles"
                 new = [vp.as_gerund() if i == 0 else vp.in_form("", "VBG") for i, vp in enumerate(new)]
         links += inner[source]
         clauses += new
@@ -332,8 +333,8 @@ def restatements(caption: str) -> dict[str, str]:
     Modifiers ("shortly after") are kept, so a connective they do not fit is left out.
     """
     chain = parse_chain(caption)
-    if chain is None:
-        return {}
+    if chain is None or not reads_as_written(caption):
+        return {}  # a restatement would repeat a noun "which" stands for: it keeps the caption's words
     own = chain.links[0]
     out = {own.connective: caption}
     if own.spelling or (chain.initial and link_matches(chain.clauses[0].text)):

@@ -17,11 +17,13 @@ from dtu_audio.datasets.temporal_grammar import (
     ASPECTUAL_VERBS,
     BE_TAGS,
     Clause,
+    clause_ending_in_verb,
     finite_be,
     lemma,
     lemmas_of,
     parse_clause,
     subjectless,
+    trailing_noun_phrase,
     verb_tag,
 )
 
@@ -67,6 +69,7 @@ _INITIAL_BARE_RE = re.compile(
     r"\s+(?=(?:a|an|the|some|his|her|their|its|two|three|several|people|someone)\s)(?P<y>[^,]*\w.*)$",
     re.IGNORECASE,
 )
+_INITIAL_WORD_RE = re.compile(rf"^\s*(?:(?:{_TIME})\s+)?(?:before|after)\s+(?!and\b|a\s+while\b)\w", re.IGNORECASE)
 # Phrases that contain a connective word without ordering two events.
 _NOT_AN_ORDER_RE = re.compile(
     r"\b(?:before\s+and\s+after|after\s+and\s+before|(?:every\s+)?now\s+and\s+then|then\s+(?:again|on)\b"
@@ -190,6 +193,19 @@ def link_matches(caption: str) -> list[re.Match]:
     ]
 
 
+def orders_events(caption: str) -> bool:
+    """Whether a connective in ``caption`` orders two events, whether or not the caption parses:
+    "one after another", "before and after", "after a while" and the like order none. The captions
+    :func:`parse_chain` should read; the others are counted as not rewritable."""
+    if _INITIAL_WORD_RE.match(caption):
+        return True
+    masked = [m.span() for m in _NOT_AN_ORDER_RE.finditer(caption)]
+    return any(
+        re.search(r"\w", caption[: m.start()]) and not any(a <= m.end() - 1 < b for a, b in masked)
+        for m in _LINK_RE.finditer(caption)
+    )
+
+
 def _prefix_of(match: re.Match) -> str:
     raw = match.group("pre").lower().replace(".", ",").replace(";", ",")
     return " ".join(raw.replace(",", " , ").split()).replace(" ,", ",")
@@ -197,16 +213,20 @@ def _prefix_of(match: re.Match) -> str:
 
 def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ...], tuple[bool, ...]] | None:
     clauses, shared = [parse_clause(texts[0])], [False]
-    for text, link in zip(texts[1:], links, strict=True):
+    for i, (text, link) in enumerate(zip(texts[1:], links, strict=True)):
         before = clauses[-1]
-        vp = None
-        if link.connective not in PASSIVE and ((before.subject and before.verb) or shared[-1]):
-            be = finite_be(before.aux)
-            parallel = BE_TAGS[be] if be else before.tag
-            progressive = bool(be) and before.tag == "VBG"
-            vp = subjectless(text, parallel, link.connective in ("before", "after"), progressive)
-        if vp is None and not before.verb and _bare_verb_phrase(text):
-            return None  # "followed by a sawing sound, and then starts talking again": no subject in reach
+        vp = _shared_verb_phrase(text, link, before, shared[-1])
+        if vp is None and _bare_verb_phrase(text) and link.connective not in PASSIVE and not shared[-1]:
+            # no subject of its own, yet none in reach: read the clause before up to its last verb
+            # ("A speedboat revs | then accelerates", "a man talking as metal rattles | then clanks")
+            reread = clause_ending_in_verb(texts[i])
+            vp = _shared_verb_phrase(text, link, reread, False) if reread is not None else None
+            if vp is not None:
+                clauses[-1] = reread
+        if vp is None and _bare_verb_phrase(text):
+            if link.connective in PASSIVE or not _lone_gerund(clauses[-1]):
+                return None  # "followed by a sawing sound, and then starts talking again": no subject in reach
+            vp = subjectless(text, "VBZ")  # "someone walking while jingling keys, then opens a door"
         shared.append(vp is not None)
         clauses.append(vp if vp is not None else _event_after(text, link))
     return tuple(clauses), tuple(shared)
@@ -218,6 +238,29 @@ def _event_after(text: str, link: Link) -> Clause:
     clause = parse_clause(text)
     noun = clause.tag == "VBZ" and not clause.rest and not clause.aux and "NOUN" in lemmas_of(clause.verb.lower())
     return Clause(text, "", "", "", "", "") if link.connective in PASSIVE and noun else clause
+
+
+def _shared_verb_phrase(text: str, link: Link, before: Clause, before_shared: bool) -> Clause | None:
+    """``text`` as a verb phrase sharing the subject of ``before`` ("then speaks again"), else ``None``."""
+    if link.connective in PASSIVE or not ((before.subject and before.verb) or before_shared):
+        return None
+    be = finite_be(before.aux)
+    parallel = BE_TAGS[be] if be else before.tag
+    progressive = bool(be) and before.tag == "VBG"
+    return subjectless(text, parallel, link.connective in ("before", "after"), progressive)
+
+
+def _lone_gerund(clause: Clause) -> bool:
+    """Whether ``clause`` is a subject with a gerund and no other verb ("someone walking while
+    jingling keys"), whose subject a verb phrase after it can share; not "sirens blaring passes by",
+    "a woman talking as an engine runs" or "something scratches starting"."""
+    if clause.tag != "VBG" or clause.aux or any(verb_tag(w) == "VBZ" for w in clause.subject.split()[1:]):
+        return False
+    rest = clause.rest.lower().replace(",", " ").split()
+    if rest and verb_tag(rest[0]) in ("VBZ", "VBP"):
+        return False
+    openers = [i for i, w in enumerate(rest) if w in ("as", "while", "when", "and")]
+    return not any(parse_clause(" ".join(rest[i + 1 :])).tag in ("VBZ", "VBP", "VBD") for i in openers)
 
 
 def without_aux(link: Link) -> Link:
@@ -237,11 +280,14 @@ def parse_chain(caption: str) -> Chain | None:
     text = caption.strip()
     ending_match = _ENDING_RE.search(text)
     ending = "".join(ch for ch in ending_match.group() if ch in ".!?")
-    body = text[: ending_match.start()]
+    body = _spelled_out(text[: ending_match.start()])
     initial = _INITIAL_RE.match(body) or _INITIAL_BARE_RE.match(body)
     if initial and not link_matches(initial.group("x")):
         link = Link(initial.group("ba").lower(), _modifier(initial))
         main, fronted = initial.group("y").strip(), initial.group("x").strip()
+        # "After a bang, a man then speaks": "then" between a short subject and its verb says it twice
+        short_subject = r"^((?:a|an|the|someone|somebody|he|she|it|they)(?:\s+\w+)?)\s+then\s+(?=\w)"
+        main = re.sub(short_subject, r"\1 ", main, count=1, flags=re.IGNORECASE)
         grouped = _group_events([main, fronted], [link])
         if grouped is None:
             return None
@@ -261,12 +307,62 @@ def parse_chain(caption: str) -> Chain | None:
     for i, link in enumerate(links):  # "and is then shut off" -> "and then is shut off"
         words = link.prefix.split()
         if link.connective not in PASSIVE and words[-1:] and words[-1] in AUXILIARIES:
-            if "and" not in words:
-                return None  # "liquid is then poured": "then" is an adverb inside a clause
             links[i] = without_aux(link)
             texts[i + 1] = f"{words[-1]} {texts[i + 1]}"
+            if "and" not in words and not _subject_moved(texts, links, i):
+                return None  # no subject before "is then" to move behind "then"
+        elif link.connective == "then" and not words and _bare_verb_phrase(texts[i + 1]) and ", " in texts[i]:
+            _subject_moved(texts, links, i)  # "Talking, the whistling then gets louder"
     grouped = _group_events(texts, links)
     return None if grouped is None else Chain(grouped[0], tuple(links), grouped[1], ending)
+
+
+_WHICH_IS_RE = re.compile(r"\s*,?\s*\bwhich\s+(?:is|are)\s+(?=(?:followed|preceded)\s+by\b)", re.IGNORECASE)
+_RELATIVE_THEN_RE = re.compile(r"^(?P<x>.*?\w)(?P<comma>\s*,)?\s+(?:which|who|that)\s+then\s+(?P<vp>\w.*)$", re.I)
+
+
+def _spelled_out(body: str) -> str:
+    """``body`` with a connective that opens a relative clause said plainly: "X, which is followed by
+    Y" -> "X, followed by Y"; "a printer which then starts" -> "a printer, then the printer starts"
+    (the noun before "which", or the subject after a comma: "A machine was started up, which then
+    makes a noise" -> "..., then the machine makes a noise")."""
+    body = _WHICH_IS_RE.sub(", ", body)
+    match = _RELATIVE_THEN_RE.match(body)
+    if not match:
+        return body
+    before = match.group("x")
+    subject = parse_clause(before).subject if match.group("comma") else trailing_noun_phrase(before)
+    first = subject.split()[0].lower() if subject else ""
+    if first in ("a", "an"):
+        subject = " ".join(["the", *subject.split()[1:]])
+    elif first and verb_tag(first):  # "bubbles pop" would read as a verb phrase: "the bubbles pop"
+        subject = f"the {subject}"
+    return f"{before}, then {subject[:1].lower()}{subject[1:]} {match.group('vp')}" if subject else body
+
+
+def reads_as_written(caption: str) -> bool:
+    """Whether :func:`parse_chain` reads ``caption`` without spelling out a relative clause first
+    ("a printer which then starts" is read as "a printer, then the printer starts")."""
+    return _spelled_out(caption) == caption
+
+
+def _subject_moved(texts: list[str], links: list[Link], i: int) -> bool:
+    """Move the subject that stands before the connective ``links[i]`` behind it ("A bottle is opened
+    and liquid | is then poured" -> "A bottle is opened and | then liquid is poured"); whether one was."""
+    before = texts[i]
+    cut = max(before.rfind(" and "), before.rfind(", "))
+    subject = before[cut:].removeprefix(" and ").removeprefix(", ").strip() if cut > 0 else ""
+    if not subject or parse_clause(subject).verb:
+        subject = trailing_noun_phrase(before)
+        if not subject or subject.split()[0].lower() not in ("a", "an", "the") or len(subject) == len(before.strip()):
+            return False
+        cut = before.rstrip().rfind(subject)
+        prefix = ""
+    else:
+        prefix = "and" if before[cut:].startswith(" and ") else ","
+    texts[i], texts[i + 1] = before[:cut].strip(" ,"), f"{subject} {texts[i + 1]}"
+    links[i] = _with(links[i], prefix=prefix)
+    return True
 
 
 def capitalise(text: str) -> str:

@@ -325,6 +325,44 @@ def parse_clause(text: str) -> Clause:
     return _split_predicate(" ".join(words[:head]), words[head:])
 
 
+def trailing_noun_phrase(text: str) -> str:
+    """The noun phrase that ends ``text``, adverbs after it left out: "puts ink into a printer" ->
+    "a printer", "blows out bubbles sporadically" -> "bubbles"; "" when a verb ends it."""
+    words = text.split()
+    while words and _is_adverb(words[-1]):
+        words.pop()
+    start = len(words)
+    while start > 0:
+        word = words[start - 1].lower()
+        if word in _PREPOSITIONS or word in PARTICLES or word in ("to", "and", "onto", "by") or word.endswith(","):
+            break
+        if verb_tag(word) and "NOUN" not in _lemmas(word):
+            break
+        start -= 1
+    phrase = words[start:]
+    return " ".join(phrase) if phrase and phrase[-1].lower() not in DETERMINERS else ""
+
+
+def clause_ending_in_verb(text: str) -> Clause | None:
+    """``text`` read as a clause headed by its last finite verb, for a clause that a shared verb
+    phrase follows ("A speedboat revs | then accelerates", "a man talking as metal rattles | then
+    clanks"): ``None`` when no word there can be a finite verb after a subject."""
+    words = text.split()
+
+    def tag(i: int) -> str:
+        word = words[i].lower().rstrip(",")
+        return verb_tag(word) or ("VBP" if "VERB" in _lemmas(word) and lemma(word) == word else "")
+
+    def after_subject(i: int) -> bool:
+        before = words[i - 1].lower()
+        relative = before in ("that", "which", "who")
+        return relative or (before not in DETERMINERS and before not in _PREPOSITIONS and not before.endswith(","))
+
+    heads = [i for i in range(1, len(words)) if tag(i) in ("VBZ", "VBP", "VBD") and after_subject(i)]
+    finite = [i for i in heads if tag(i) != "VBP"] or heads
+    return _split_predicate(" ".join(words[: finite[-1]]), words[finite[-1] :]) if finite else None
+
+
 def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progressive: bool = False) -> Clause | None:
     """The verb phrase ``text`` when it has no subject of its own ("then speaks again"), else ``None``.
 
