@@ -50,7 +50,7 @@ def test_audiocaps_val_and_test_give_the_papers_files_and_balanced_counts(refere
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "wrote 11 files" in result.stdout and max(map(len, result.stdout.splitlines())) <= 80
-    assert "│ followed by │  220 -> 104 │ 1207 -> 387 │" in result.stdout
+    assert "│ followed by │  220 -> 105 │ 1208 -> 388 │" in result.stdout
     assert "│ max/min     │ inf -> 1.01 │ inf -> 1.00 │" in result.stdout
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == sorted(

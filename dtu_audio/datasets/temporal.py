@@ -31,7 +31,7 @@ from dtu_audio.datasets.temporal_chain import (
     render,
     without_aux,
 )
-from dtu_audio.datasets.temporal_grammar import DETERMINERS, Clause, finite_be, is_plural, parse_clause
+from dtu_audio.datasets.temporal_grammar import DETERMINERS, Clause, finite_be, is_plural, lemma, parse_clause
 from dtu_audio.datasets.temporal_mentions import PRONOUNS, keep_in_place, split_scene, with_scene
 
 _ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
@@ -334,7 +334,7 @@ def restatements(caption: str) -> dict[str, str]:
     """
     chain = parse_chain(caption)
     if chain is None or not reads_as_written(caption):
-        return {}  # a restatement would repeat a noun "which" stands for: it keeps the caption's words
+        return {}  # a restatement would repeat the noun "which" stands for
     own = chain.links[0]
     out = {own.connective: caption}
     if own.spelling or (chain.initial and link_matches(chain.clauses[0].text)):
@@ -346,14 +346,27 @@ def restatements(caption: str) -> dict[str, str]:
                 composed = _composed(first, second, chain.shared[1], Link(connective, own.modifier))
                 if composed is not None and not _reads_badly(connective, composed.clauses[1]):
                     out[connective] = render(_with(composed, ending=chain.ending))
-        return {c: text for c, text in out.items() if c == own.connective or connectives_in(text) == [c]}
+        return {c: text for c, text in out.items() if c == own.connective or _restates(text, caption, [c])}
     same = LEFT_FIRST if own.connective in LEFT_FIRST else RIGHT_FIRST
     for connective in same:
         relinked = _relinked(chain, connective) if connective != own.connective else None
         if relinked is not None:
             out[connective] = render(relinked)
     rest = [link.connective for link in chain.links[1:]]
-    return {c: text for c, text in out.items() if c == own.connective or connectives_in(text) == [c, *rest]}
+    return {c: text for c, text in out.items() if c == own.connective or _restates(text, caption, [c, *rest])}
+
+
+_NOT_CONTENT = frozenset({"follow", "precede", "by", "then", "before", "after", "and", "be", "occur", "happen"})
+
+
+def _words(caption: str) -> Counter:
+    return Counter(w for w in map(lemma, re.findall(r"[a-z']+", caption.lower())) if w not in _NOT_CONTENT)
+
+
+def _restates(text: str, caption: str, connectives: list[str]) -> bool:
+    """Whether ``text`` says ``caption`` with ``connectives`` and the same words, no more and no fewer
+    ("becomes louder and then softer" is not restated as "... after becoming louder")."""
+    return connectives_in(text) == connectives and _words(text) == _words(caption)
 
 
 DIRECTION_BALANCED = {"followed by": 1 / 6, "then": 1 / 6, "before": 1 / 6, "after": 1 / 4, "preceded by": 1 / 4}

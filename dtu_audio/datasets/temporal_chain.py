@@ -215,6 +215,8 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
     clauses, shared = [parse_clause(texts[0])], [False]
     for i, (text, link) in enumerate(zip(texts[1:], links, strict=True)):
         before = clauses[-1]
+        if before.tag in ("VBZ", "VBP", "VBD") and lemma(before.verb) in _LINKING_VERBS and _bare_adjective(text):
+            text = f"{before.verb} {text}"  # "becomes louder and then softer": "then (becomes) softer"
         vp = _shared_verb_phrase(text, link, before, shared[-1])
         if vp is None and _bare_verb_phrase(text) and link.connective not in PASSIVE and not shared[-1]:
             # no subject of its own, yet none in reach: read the clause before up to its last verb
@@ -238,6 +240,18 @@ def _event_after(text: str, link: Link) -> Clause:
     clause = parse_clause(text)
     noun = clause.tag == "VBZ" and not clause.rest and not clause.aux and "NOUN" in lemmas_of(clause.verb.lower())
     return Clause(text, "", "", "", "", "") if link.connective in PASSIVE and noun else clause
+
+
+_LINKING_VERBS = frozenset({"become", "get", "grow", "turn", "go", "sound"})
+
+
+def _bare_adjective(text: str) -> bool:
+    """Whether ``text`` is only an adjective phrase ("softer", "much quieter again"), the verb before
+    it understood."""
+    words = text.lower().replace(",", " ").split()
+    fillers = ("and", "much", "a", "bit", "little", "again", "even", "very")
+    kinds = [set(lemmas_of(w)) for w in words if w not in fillers]
+    return 0 < len(words) <= 4 and bool(kinds) and all("ADJ" in k and "VERB" not in k for k in kinds)
 
 
 def _shared_verb_phrase(text: str, link: Link, before: Clause, before_shared: bool) -> Clause | None:
