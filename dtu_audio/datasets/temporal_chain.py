@@ -284,6 +284,8 @@ def without_aux(link: Link) -> Link:
 
 def _bare_verb_phrase(text: str) -> bool:
     """Whether a clause is a finite verb phrase without a subject ("starts talking again", "fades out")."""
+    if not text.split():
+        return False
     word = text.split()[0].lower().rstrip(",;:")
     noun = "NOUN" in lemmas_of(word) and lemma(word) not in ASPECTUAL_VERBS
     return word in ("is", "are") or (verb_tag(word) == "VBZ" and not noun)
