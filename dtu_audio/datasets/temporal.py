@@ -29,9 +29,16 @@ from dtu_audio.datasets.temporal_chain import (
     parse_chain,
     reads_as_written,
     render,
-    without_aux,
 )
-from dtu_audio.datasets.temporal_grammar import DETERMINERS, Clause, finite_be, is_plural, lemma, parse_clause
+from dtu_audio.datasets.temporal_grammar import (
+    DETERMINERS,
+    Clause,
+    finite_be,
+    is_plural,
+    lemma,
+    lemmas_of,
+    parse_clause,
+)
 from dtu_audio.datasets.temporal_mentions import PRONOUNS, keep_in_place, split_scene, with_scene
 
 _ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
@@ -70,8 +77,10 @@ def _in_slot(group: list[Clause], slot: Clause) -> list[Clause]:
     finite verb stays on the left, the gerund on the right, as in the original.
     """
     first = group[0]
-    # "glass breaking and people laughing" stays a noun phrase: only one of its verbs is in reach
-    coordinated = first.tag == "VBG" and " and " in f" {first.subject} {first.rest} ".lower()
+    # "glass breaking and people laughing", "a dog growling and barking" stay noun phrases: one
+    # verb of several would change; a pronoun cannot have a gerund ("before it runs and cuts out")
+    and_ = " and " in f" {first.subject} {first.rest} ".lower()
+    coordinated = first.tag == "VBG" and and_ and first.subject.lower() not in PRONOUNS
     simple = "," not in first.subject + slot.subject and not coordinated and not first.in_subclause
     both = first.verb and slot.verb and first.subject and slot.subject and first.passive == slot.passive and simple
     if not both or _form(first) == _form(slot):
@@ -80,33 +89,55 @@ def _in_slot(group: list[Clause], slot: Clause) -> list[Clause]:
     return [c.in_form(*_form(slot), plural) if _form(c) == _form(first) else c for c in group]
 
 
+_TENSES = {"is": ("is", "are"), "are": ("is", "are"), "was": ("was", "were"), "were": ("was", "were")}
+
+
+def _with_be(link: Link, plural: bool | None) -> Link:
+    """``link`` with its form of "be" agreeing with a singular or plural subject, its tense kept
+    ("was followed by" stays past), "is"/"are" added where it has none; dropped for ``None``."""
+    words = link.prefix.split()
+    if plural is None:
+        return _with(link, prefix=" ".join(w for w in words if w not in AUXILIARIES))
+    old = next((w for w in words if w in AUXILIARIES), None)
+    form = _TENSES[old or "is"][plural]
+    return _with(link, prefix=" ".join([form if w in AUXILIARIES else w for w in words] if old else [*words, form]))
+
+
+def _gerund_clause(clause: Clause) -> bool:
+    """Whether ``clause`` is a named subject with a bare gerund ("a man speaking", "people talking"),
+    not a noun phrase that only looks like one ("a low scraping", "pigeon wing flapping")."""
+    words = f"{clause.subject} {clause.rest}".lower().split()
+    subject = clause.subject.lower().split()
+    named = bool(subject) and (subject[0] in DETERMINERS or subject[0] in ("people", "men", "women", "children"))
+    noun = bool(subject) and {"NOUN"} <= set(lemmas_of(subject[-1])) and "ADJ" not in lemmas_of(subject[-1])
+    return clause.tag == "VBG" and not clause.aux and named and noun and "and" not in words
+
+
 def _joined(link: Link, left: Clause, slot: Clause) -> tuple[Link, Clause]:
     """A link after a new left clause that took the place of ``slot``, and that clause.
 
-    "is"/"are" stays in a link only after a noun phrase ("Rattling is followed by") or after "and"
-    behind a verb ("occurs and is followed by"), agreeing with its subject; a noun phrase that
-    replaces a progressive takes its "is" ("A man is speaking followed by gunfire" -> "Gunfire is
-    followed by a man speaking") and a gerund that replaces a noun phrase with "is" becomes a
-    progressive ("Quacks are followed by a man speaking" -> "A man is speaking followed by quacks").
+    Only "followed/preceded by" keep a form of "be" before them, agreeing with the new subject:
+    after "and" behind a verb ("occurs and is followed by"); after a noun phrase ("Rattling is
+    followed by"), which also takes the "is" of a progressive it replaces ("A man is speaking
+    followed by gunfire" -> "Gunfire is followed by a man speaking"); a named gerund becomes a
+    progressive instead ("Quacks are followed by a man speaking" -> "A man is speaking followed by
+    quacks").
     """
     prefix = link.prefix.split()
     has_be = bool(set(prefix) & AUXILIARIES)
-    be = "are" if (left.plural if left.verb else is_plural(left.subject)) else "is"
+    head = re.split(r"\b(?:that|which|who)\b", left.subject)[0]  # "a snap in a cycle that repeats"
+    plural = left.plural if left.verb else is_plural(head)
     if link.connective not in PASSIVE:
-        return without_aux(link), left
-    if left.verb and left.tag != "VBG":
-        if has_be and "and" in prefix:
-            return _with(link, prefix=" ".join(be if w in AUXILIARIES else w for w in prefix)), left
-        return without_aux(link), left
-    words = f"{left.subject} {left.rest}".lower().split()
-    named = bool(words) and (words[0] in DETERMINERS or words[0] in ("people", "men", "women", "children"))
-    gerund = left.verb and not left.aux and named and "and" not in words  # not "pigeon wing flapping"
-    if has_be and gerund and "," not in prefix:
-        return without_aux(_with(link, prefix=" ".join(w for w in prefix if w != "and"))), left.in_form("is", "VBG")
-    if has_be:  # "Silence is followed by", not "Silence and is followed by"
-        return _with(link, prefix=" ".join(be if w in AUXILIARIES else w for w in prefix if w != "and")), left
-    if not left.verb and slot.verb and finite_be(slot.aux) in AUXILIARIES and "," not in link.prefix:
-        return _with(link, prefix=f"{link.prefix} {be}".strip()), left
+        return _with_be(link, None), left
+    if left.verb and left.tag != "VBG":  # a finite verb: "is" only after "and"
+        return _with_be(link, plural if has_be and "and" in prefix else None), left
+    without_and = _with(link, prefix=" ".join(w for w in prefix if w != "and"))
+    if has_be and _gerund_clause(left) and "," not in prefix:
+        return _with_be(without_and, None), left.in_form("is", "VBG")
+    if has_be:
+        return _with_be(without_and, plural), left
+    if not left.verb and slot.verb and finite_be(slot.aux) in AUXILIARIES and "," not in prefix:
+        return _with_be(link, plural), left
     return link, left
 
 
@@ -138,12 +169,19 @@ def reverse_chain(chain: Chain) -> Chain:
             joint, clauses[at] = _joined(joints[k - 1], clauses[at], groups[k - 1][0])
             links.append(joint)
             if joint.connective in PASSIVE and not new[0].in_subclause:  # "a man talking as metal clanks then rattles"
-                new = [vp.as_gerund() if i == 0 else vp.in_form("", "VBG") for i, vp in enumerate(new)]
+                new = [new[0].as_gerund()] + [_as_noun_phrase_part(vp, new[0]) for vp in new[1:]]
         links += inner[source]
         clauses += new
         shared += [False] + [True] * (len(new) - 1)
     clauses[-1] = with_scene(clauses[-1], scene)
     return Chain(tuple(clauses), tuple(links), tuple(shared), chain.ending, chain.initial)
+
+
+def _as_noun_phrase_part(vp: Clause, head: Clause) -> Clause:
+    """A verb phrase that shares ``head``'s subject, behind "followed by": a gerund, except a
+    passive's participle whose "is" is understood ("a door being closed then opened")."""
+    understood = head.passive and not vp.aux and vp.tag in ("VBN", "VBD")
+    return vp if understood else vp.in_form("", "VBG")
 
 
 def _fit_right(clause: Clause, shared: bool, connective: str, main: Clause) -> Clause | None:
@@ -545,6 +583,8 @@ def _with_glue_as_often(negatives: list[str | None], captions: Sequence[str], se
     the glue nor what stands beside it tells them apart."""
     glues: dict[tuple, Counter] = {}
     for chain in filter(None, map(parse_chain, captions)):
+        if chain.initial:  # "After X, Y": nothing stands before its connective
+            continue
         context = _glue_context(chain)
         for k in range(1, len(context) + 1):
             glues.setdefault(context[:k], Counter())[_glue(chain.links[0])] += 1

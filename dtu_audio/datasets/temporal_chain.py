@@ -197,13 +197,20 @@ def orders_events(caption: str) -> bool:
     """Whether a connective in ``caption`` orders two events, whether or not the caption parses:
     "one after another", "before and after", "after a while" and the like order none. The captions
     :func:`parse_chain` should read; the others are counted as not rewritable."""
-    if _INITIAL_WORD_RE.match(caption):
-        return True
+    caption = " ".join(caption.split())
     masked = [m.span() for m in _NOT_AN_ORDER_RE.finditer(caption)]
+    if _INITIAL_WORD_RE.match(caption) and not _opens_with_idiom(caption):
+        return True
     return any(
         re.search(r"\w", caption[: m.start()]) and not any(a <= m.end() - 1 < b for a, b in masked)
         for m in _LINK_RE.finditer(caption)
     )
+
+
+def _opens_with_idiom(text: str) -> bool:
+    """Whether ``text`` opens with a phrase that orders nothing ("After a while, ...", "Before long")."""
+    idiom = _NOT_AN_ORDER_RE.search(text)
+    return idiom is not None and not text[: idiom.start()].strip(" ,").replace("shortly", "").strip()
 
 
 def _prefix_of(match: re.Match) -> str:
@@ -218,7 +225,10 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
         if before.tag in ("VBZ", "VBP", "VBD") and lemma(before.verb) in _LINKING_VERBS and _bare_adjective(text):
             text = f"{before.verb} {text}"  # "becomes louder and then softer": "then (becomes) softer"
         vp = _shared_verb_phrase(text, link, before, shared[-1])
-        if vp is None and _bare_verb_phrase(text) and link.connective not in PASSIVE and not shared[-1]:
+        bare = vp is None and _bare_verb_phrase(text) and link.connective not in PASSIVE
+        if bare and not shared[-1] and _lone_gerund(before):
+            vp = subjectless(text, "VBZ")  # "someone walking while jingling keys, then opens a door"
+        elif bare and not shared[-1]:
             # no subject of its own, yet none in reach: read the clause before up to its last verb
             # ("A speedboat revs | then accelerates", "a man talking as metal rattles | then clanks")
             reread = clause_ending_in_verb(texts[i])
@@ -226,9 +236,7 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
             if vp is not None:
                 clauses[-1] = reread
         if vp is None and _bare_verb_phrase(text):
-            if link.connective in PASSIVE or not _lone_gerund(clauses[-1]):
-                return None  # "followed by a sawing sound, and then starts talking again": no subject in reach
-            vp = subjectless(text, "VBZ")  # "someone walking while jingling keys, then opens a door"
+            return None  # "followed by a sawing sound, and then starts talking again": no subject in reach
         shared.append(vp is not None)
         clauses.append(vp if vp is not None else _event_after(text, link))
     return tuple(clauses), tuple(shared)
@@ -236,10 +244,16 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
 
 def _event_after(text: str, link: Link) -> Clause:
     """The event after ``link``: behind "followed by" a last word that may be a plural noun names the
-    sound ("a series of loud bird screeches"), not what a subject does."""
+    sound ("saw blade noises", "a series of loud bird screeches"), unless a single someone or
+    something stands before it ("someone spits", "a kid giggles")."""
     clause = parse_clause(text)
+    subject = clause.subject.lower().split()
+    phrase = bool(set(subject) & {"of", "in", "from", "on"})  # "a series of bird screeches"
+    someone = subject[:1] in (["a"], ["an"], ["someone"], ["somebody"], ["something"]) or len(subject) < 2
+    relative = subject[-1:] in (["that"], ["which"], ["who"])
     noun = clause.tag == "VBZ" and not clause.rest and not clause.aux and "NOUN" in lemmas_of(clause.verb.lower())
-    return Clause(text, "", "", "", "", "") if link.connective in PASSIVE and noun else clause
+    names_a_sound = noun and (phrase or not someone) and not relative  # "saw blade noises", not "someone spits"
+    return Clause(text, "", "", "", "", "") if link.connective in PASSIVE and names_a_sound else clause
 
 
 _LINKING_VERBS = frozenset({"become", "get", "grow", "turn", "go", "sound"})
@@ -260,8 +274,16 @@ def _shared_verb_phrase(text: str, link: Link, before: Clause, before_shared: bo
         return None
     be = finite_be(before.aux)
     parallel = BE_TAGS[be] if be else before.tag
-    progressive = bool(be) and before.tag == "VBG"
+    progressive = bool(be) and before.tag == "VBG" and not _clause_inside(before.rest)
     return subjectless(text, parallel, link.connective in ("before", "after"), progressive)
+
+
+def _clause_inside(rest: str) -> bool:
+    """Whether ``rest`` holds a clause of its own, which a following verb phrase could belong to
+    ("is driving by, a horn honks | then revving", "talking as an engine runs | then accelerates")."""
+    words = rest.lower().replace(",", " , ").split()
+    openers = [-1] + [i for i, w in enumerate(words) if w in ("as", "while", "when", "and", ",")]
+    return any(parse_clause(" ".join(words[i + 1 :])).tag in ("VBZ", "VBP", "VBD") for i in openers)
 
 
 def _lone_gerund(clause: Clause) -> bool:
@@ -270,11 +292,8 @@ def _lone_gerund(clause: Clause) -> bool:
     "a woman talking as an engine runs" or "something scratches starting"."""
     if clause.tag != "VBG" or clause.aux or any(verb_tag(w) == "VBZ" for w in clause.subject.split()[1:]):
         return False
-    rest = clause.rest.lower().replace(",", " ").split()
-    if rest and verb_tag(rest[0]) in ("VBZ", "VBP"):
-        return False
-    openers = [i for i, w in enumerate(rest) if w in ("as", "while", "when", "and")]
-    return not any(parse_clause(" ".join(rest[i + 1 :])).tag in ("VBZ", "VBP", "VBD") for i in openers)
+    rest = clause.rest.lower().split()
+    return not (rest and verb_tag(rest[0]) in ("VBZ", "VBP")) and not _clause_inside(clause.rest)
 
 
 def without_aux(link: Link) -> Link:
@@ -293,11 +312,13 @@ def _bare_verb_phrase(text: str) -> bool:
 
 def parse_chain(caption: str) -> Chain | None:
     """The caption as a chain of events; ``None`` when no connective orders two of its events."""
-    text = caption.strip()
+    text = " ".join(caption.split())
     ending_match = _ENDING_RE.search(text)
     ending = "".join(ch for ch in ending_match.group() if ch in ".!?")
     body = _spelled_out(text[: ending_match.start()])
     initial = _INITIAL_RE.match(body) or _INITIAL_BARE_RE.match(body)
+    if initial and _opens_with_idiom(body):
+        return None  # "After a while, a dog barks"
     if initial and not link_matches(initial.group("x")):
         link = Link(initial.group("ba").lower(), _modifier(initial))
         main, fronted = initial.group("y").strip(), initial.group("x").strip()
@@ -340,26 +361,29 @@ _RELATIVE_THEN_RE = re.compile(r"^(?P<x>.*?\w)(?P<comma>\s*,)?\s+(?:which|who|th
 def _spelled_out(body: str) -> str:
     """``body`` with a connective that opens a relative clause said plainly: "X, which is followed by
     Y" -> "X, followed by Y"; "a printer which then starts" -> "a printer, then the printer starts"
-    (the noun before "which", or the subject after a comma: "A machine was started up, which then
-    makes a noise" -> "..., then the machine makes a noise")."""
+    (the noun before "which"; after a comma and no noun, the subject: "A machine was started up,
+    which then makes a noise" -> "..., then the machine makes a noise")."""
     body = _WHICH_IS_RE.sub(", ", body)
     match = _RELATIVE_THEN_RE.match(body)
     if not match:
         return body
     before = match.group("x")
-    subject = parse_clause(before).subject if match.group("comma") else trailing_noun_phrase(before)
-    first = subject.split()[0].lower() if subject else ""
+    subject = trailing_noun_phrase(before) or (parse_clause(before).subject if match.group("comma") else "")
+    if not subject or len(subject) == len(before.strip()):
+        return body  # "A printer which then starts": no event before it
+    subject = decapitalise(subject)
+    first = subject.split()[0].lower()
     if first in ("a", "an"):
         subject = " ".join(["the", *subject.split()[1:]])
-    elif first and verb_tag(first):  # "bubbles pop" would read as a verb phrase: "the bubbles pop"
+    elif verb_tag(first):  # "bubbles pop" would read as a verb phrase: "the bubbles pop"
         subject = f"the {subject}"
-    return f"{before}, then {subject[:1].lower()}{subject[1:]} {match.group('vp')}" if subject else body
+    return f"{before}, then {subject} {match.group('vp')}"
 
 
 def reads_as_written(caption: str) -> bool:
-    """Whether :func:`parse_chain` reads ``caption`` without spelling out a relative clause first
-    ("a printer which then starts" is read as "a printer, then the printer starts")."""
-    return _spelled_out(caption) == caption
+    """Whether :func:`parse_chain` reads ``caption`` without repeating a noun that "which" or "who"
+    stands for ("a printer which then starts" is read as "a printer, then the printer starts")."""
+    return _RELATIVE_THEN_RE.match(caption.strip()) is None
 
 
 def _subject_moved(texts: list[str], links: list[Link], i: int) -> bool:
@@ -368,6 +392,9 @@ def _subject_moved(texts: list[str], links: list[Link], i: int) -> bool:
     before = texts[i]
     cut = max(before.rfind(" and "), before.rfind(", "))
     subject = before[cut:].removeprefix(" and ").removeprefix(", ").strip() if cut > 0 else ""
+    finite = subject and verb_tag(subject.split()[-1]) in ("VBZ", "VBD")  # "slows down, repeats | then stops"
+    if finite:
+        return False
     if not subject or parse_clause(subject).verb:
         subject = trailing_noun_phrase(before)
         if not subject or subject.split()[0].lower() not in ("a", "an", "the") or len(subject) == len(before.strip()):

@@ -146,9 +146,19 @@ class Clause:
         return be in ("are", "were") or self.tag == "VBP" or is_plural(self.subject)
 
     @property
+    def locative(self) -> bool:
+        """Whether the clause only says where its subject is ("a whistle is in the background")."""
+        return (
+            bool(self.subject)
+            and self.verb.lower() in ("is", "are")
+            and self.rest.split()[:1] in (["in"], ["on"], ["at"])
+        )
+
+    @property
     def in_subclause(self) -> bool:
         """Whether the verb belongs to a clause inside the subject ("plastic thumping as a man laughs")."""
-        return any(w in _CLAUSE_OPENERS for w in self.subject.lower().split())
+        words = self.subject.lower().split()
+        return any(w in _CLAUSE_OPENERS for w in words[words[:1] == ["that"] :])  # "That dog barks": a determiner
 
     @property
     def passive(self) -> bool:
@@ -175,6 +185,8 @@ class Clause:
             return replace(self, aux=aux if keep else _BE_FOR_TAG.get(tag, "is"), tag="VBN")
         if aux.endswith(" being"):  # an active verb in the place of "is being fried": "is frying"
             aux, tag = finite_be(aux), "VBG"
+        if self.locative and tag == "VBG" and not aux:  # "a whistle is in the background": "a whistle in ..."
+            return replace(self, verb="", tag="")
         if aux in BE_TAGS and aux != "being" and tag in ("VBN", "VBD"):
             return replace(self, aux="", verb=inflect(self.verb, BE_TAGS[aux]), tag=BE_TAGS[aux])
         if aux == "being":  # an active verb in the place of "being sprayed"
@@ -189,8 +201,6 @@ class Clause:
         relative = self.subject.lower().endswith((" who", " which", " that"))
         if lemma(self.verb) in LIGHT_VERBS and not self.rest and not self.aux and self.subject:
             return replace(self, adverbs="", verb="", tag="")
-        if self.verb.lower() in ("is", "are") and self.rest.split()[:1] in (["in"], ["on"], ["at"]) and self.subject:
-            return replace(self, verb="", tag="")  # "a whistle is in the background" -> "a whistle in the background"
         if not self.verb or (self.tag == "VBG" and not self.aux) or relative or self.in_subclause:
             return self
         return self.in_form("", "VBG")
@@ -393,7 +403,10 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progr
     if not tag and parallel_tag == "VBP" and base:
         tag = "VBP"  # "birds chirp then fly away"
     finite = {"VBZ", "VBD", "VBP"}
-    parallel = tag == parallel_tag or (tag in finite and parallel_tag in finite and not _can_be_noun(first))
+    participles = {tag, parallel_tag} <= {"VBN", "VBD"}  # "is poured and then stirred and then shaken"
+    parallel = (
+        tag == parallel_tag or participles or (tag in finite and parallel_tag in finite and not _can_be_noun(first))
+    )
     finite_before = parallel_tag in finite
     if not tag or not (parallel or (gerund_object and tag == "VBG")):
         return None
