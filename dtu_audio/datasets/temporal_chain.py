@@ -225,10 +225,14 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
         if before.tag in ("VBZ", "VBP", "VBD") and lemma(before.verb) in _LINKING_VERBS and _bare_adjective(text):
             text = f"{before.verb} {text}"  # "becomes louder and then softer": "then (becomes) softer"
         vp = _shared_verb_phrase(text, link, before, shared[-1])
+        if vp is None and shared[-1]:  # "accelerates after slowing, | then speeds up": the group's own form
+            head = clauses[len(shared) - 1 - shared[::-1].index(False)]
+            vp = _shared_verb_phrase(text, link, head, False)
         bare = vp is None and _bare_verb_phrase(text) and link.connective not in PASSIVE
-        if bare and not shared[-1] and _lone_gerund(before):
-            vp = subjectless(text, "VBZ")  # "someone walking while jingling keys, then opens a door"
-        elif bare and not shared[-1]:
+        if bare and (shared[-1] or _lone_gerund(before)):
+            # "someone walking while jingling keys, then opens a door"; "drips, after stopping | then begins again"
+            vp = subjectless(text, "VBZ")
+        elif bare:
             # no subject of its own, yet none in reach: read the clause before up to its last verb
             # ("A speedboat revs | then accelerates", "a man talking as metal rattles | then clanks")
             reread = clause_ending_in_verb(texts[i])
