@@ -69,7 +69,7 @@ _INITIAL_BARE_RE = re.compile(
     r"\s+(?=(?:a|an|the|some|his|her|their|its|two|three|several|people|someone)\s)(?P<y>[^,]*\w.*)$",
     re.IGNORECASE,
 )
-_INITIAL_WORD_RE = re.compile(rf"^\s*(?:(?:{_TIME})\s+)?(?:before|after)\s+(?!and\b|a\s+while\b)\w", re.IGNORECASE)
+_INITIAL_WORD_RE = re.compile(rf"^\s*(?:(?:{_TIME})\s+)?(?:before|after)\s+(?!and\b)\w", re.IGNORECASE)
 # Phrases that contain a connective word without ordering two events.
 _NOT_AN_ORDER_RE = re.compile(
     r"\b(?:before\s+and\s+after|after\s+and\s+before|(?:every\s+)?now\s+and\s+then|then\s+(?:again|on)\b"
