@@ -317,20 +317,18 @@ _NOT_READ = {
     # the subject of "starts talking" is two events back
     "A man briefly speaks followed by a sawing sound, and then starts talking again",
     "After the opening of a paper bag and crinkling is followed by chewing.",  # no main clause
-    "Silence follows loud screeching, then is followed by more screeching.",  # "follows" is no connective here
-    "The bell dings loudly and then continues to ring.",  # the lexicon knows "dings" only as a noun
 }
 
 
 def test_few_captions_that_order_events_are_not_rewritable(reference_captions):
     """Counted over every caption whose connective orders events, whether or not it parses
     (``orders_events``; "one after another" orders none). Measured: AudioCaps test 15 of 1,804
-    (0.8%), val 4 of 521 (0.8%), Clotho val 9 of 719 (1.3%, over the 1% goal); all but the four
-    captions above read the same reversed ("A toilet flushes followed by another toilet flushing")."""
+    (0.8%), val 4 of 521 (0.8%), Clotho val 7 of 719 (1.0%); all but the two captions above read
+    the same reversed ("A toilet flushes followed by another toilet flushing")."""
     for name, captions in reference_captions.items():
         ordered = [c for c in captions if has_temporal_cue(c) and orders_events(c)]
         left_out = [c for c in ordered if reverse(c) is None]
-        assert len(left_out) / len(ordered) <= 0.013, (name, len(left_out), len(ordered))
+        assert len(left_out) / len(ordered) <= 0.01, (name, len(left_out), len(ordered))
         assert [c for c in left_out if not reads_the_same_reversed(c)] == [c for c in left_out if c in _NOT_READ]
         balanced = balance_directions(captions)
         unmatched = [a for a, b in zip(balanced, replace_matched(balanced), strict=True) if orders_events(a) and not b]

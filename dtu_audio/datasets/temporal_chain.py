@@ -358,16 +358,19 @@ def parse_chain(caption: str) -> Chain | None:
     return None if grouped is None else Chain(grouped[0], tuple(links), grouped[1], ending)
 
 
+_THEN_IS_RE = re.compile(r",?\s*\bthen\s+(?=(?:is|are)\s+(?:followed|preceded)\s+by\b)", re.IGNORECASE)
 _WHICH_IS_RE = re.compile(r"\s*,?\s*\bwhich\s+(?:is|are)\s+(?=(?:followed|preceded)\s+by\b)", re.IGNORECASE)
 _RELATIVE_THEN_RE = re.compile(r"^(?P<x>.*?\w)(?P<comma>\s*,)?\s+(?:which|who|that)\s+then\s+(?P<vp>\w.*)$", re.I)
 
 
 def _spelled_out(body: str) -> str:
     """``body`` with a connective that opens a relative clause said plainly: "X, which is followed by
-    Y" -> "X, followed by Y"; "a printer which then starts" -> "a printer, then the printer starts"
-    (the noun before "which"; after a comma and no noun, the subject: "A machine was started up,
-    which then makes a noise" -> "..., then the machine makes a noise")."""
+    Y" -> "X, followed by Y"; "X, then is followed by Y" -> "X and is followed by Y"; "a printer
+    which then starts" -> "a printer, then the printer starts" (the noun before "which"; after a
+    comma and no noun, the subject: "A machine was started up, which then makes a noise" -> "...,
+    then the machine makes a noise")."""
     body = _WHICH_IS_RE.sub(", ", body)
+    body = _THEN_IS_RE.sub(" and ", body)  # "X, then is followed by Y": "followed by" says "then" already
     match = _RELATIVE_THEN_RE.match(body)
     if not match:
         return body

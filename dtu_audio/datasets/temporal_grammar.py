@@ -108,7 +108,10 @@ def inflect(word: str, tag: str) -> str:
         return word
     if tag in ("VBZ", "VBP", "VBD") and lemma(bare) == "be":
         return _BE_FOR_TAG[tag] + word[len(bare) :]
-    forms = getInflection(lemma(bare), tag=tag)
+    base = lemma(bare)
+    if "VERB" not in _lemmas(bare) and _lemmas(bare).get("NOUN"):  # "dings": the lexicon has the noun only
+        base = _lemmas(bare)["NOUN"][0]
+    forms = getInflection(base, tag=tag)
     return forms[0] + word[len(bare) :] if forms else word
 
 
@@ -372,7 +375,15 @@ def clause_ending_in_verb(text: str) -> Clause | None:
 
     heads = [i for i in range(1, len(words)) if tag(i) in ("VBZ", "VBP", "VBD") and after_subject(i)]
     finite = [i for i in heads if tag(i) != "VBP"] or heads
-    return _split_predicate(" ".join(words[: finite[-1]]), words[finite[-1] :]) if finite else None
+    if finite:
+        return _split_predicate(" ".join(words[: finite[-1]]), words[finite[-1] :])
+    last = len(words) - 1  # "The bell dings loudly": a word known only as a plural noun, before an adverb
+    while last > 1 and _is_adverb(words[last]):
+        last -= 1
+    noun_only = set(_lemmas(words[last].lower())) == {"NOUN"} and words[last].lower().endswith("s")
+    if not (noun_only and last < len(words) - 1 and after_subject(last)):
+        return None
+    return replace(_split_predicate(" ".join(words[:last]), words[last:]), tag="VBZ")
 
 
 def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progressive: bool = False) -> Clause | None:
