@@ -181,15 +181,22 @@ def _link_of(match: re.Match) -> Link:
     return Link(match.group("ba").lower(), _modifier(match), _prefix_of(match))
 
 
-def link_matches(caption: str) -> list[re.Match]:
-    """Every connective that orders two events in ``caption``, as regular-expression matches."""
+def _ordering_matches(caption: str) -> list[re.Match]:
+    """The connectives after some word of ``caption`` that are not part of a phrase ordering nothing."""
     masked = [m.span() for m in _NOT_AN_ORDER_RE.finditer(caption)]
     return [
         m
         for m in _LINK_RE.finditer(caption)
-        if re.search(r"\w", caption[: m.start()])
-        and not any(a <= m.end() - 1 < b for a, b in masked)
-        and not re.search(r"\b(?:which|who|that)\s*$", caption[: m.start()], re.IGNORECASE)
+        if re.search(r"\w", caption[: m.start()]) and not any(a <= m.end() - 1 < b for a, b in masked)
+    ]
+
+
+def link_matches(caption: str) -> list[re.Match]:
+    """Every connective that orders two events in ``caption``, as regular-expression matches."""
+    return [
+        m
+        for m in _ordering_matches(caption)
+        if not re.search(r"\b(?:which|who|that)\s*$", caption[: m.start()], re.IGNORECASE)
     ]
 
 
@@ -198,13 +205,8 @@ def orders_events(caption: str) -> bool:
     "one after another", "before and after", "after a while" and the like order none. The captions
     :func:`parse_chain` should read; the others are counted as not rewritable."""
     caption = " ".join(caption.split())
-    masked = [m.span() for m in _NOT_AN_ORDER_RE.finditer(caption)]
-    if _INITIAL_WORD_RE.match(caption) and not _opens_with_idiom(caption):
-        return True
-    return any(
-        re.search(r"\w", caption[: m.start()]) and not any(a <= m.end() - 1 < b for a, b in masked)
-        for m in _LINK_RE.finditer(caption)
-    )
+    opens = _INITIAL_WORD_RE.match(caption) and not _opens_with_idiom(caption)
+    return bool(opens or _ordering_matches(caption))
 
 
 def _opens_with_idiom(text: str) -> bool:
@@ -228,7 +230,8 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
         if vp is None and shared[-1]:  # "accelerates after slowing, | then speeds up": the group's own form
             head = clauses[len(shared) - 1 - shared[::-1].index(False)]
             vp = _shared_verb_phrase(text, link, head, False)
-        bare = vp is None and _bare_verb_phrase(text) and link.connective not in PASSIVE
+        verb_first = _bare_verb_phrase(text)
+        bare = vp is None and verb_first and link.connective not in PASSIVE
         if bare and (shared[-1] or _lone_gerund(before)):
             # "someone walking while jingling keys, then opens a door"; "drips, after stopping | then begins again"
             vp = subjectless(text, "VBZ")
@@ -239,7 +242,7 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
             vp = _shared_verb_phrase(text, link, reread, False) if reread is not None else None
             if vp is not None:
                 clauses[-1] = reread
-        if vp is None and _bare_verb_phrase(text):
+        if vp is None and verb_first:
             return None  # "followed by a sawing sound, and then starts talking again": no subject in reach
         shared.append(vp is not None)
         clauses.append(vp if vp is not None else _event_after(text, link))
