@@ -48,12 +48,16 @@ def _form(clause: Clause) -> tuple[str, str]:
     return (clause.aux, clause.tag)
 
 
+def _leaves_be_understood(head: Clause, vp: Clause) -> bool:
+    """Whether ``vp``, sharing ``head``'s subject, is a participle whose passive "is" is understood
+    ("refilled" of "A toilet is flushed then refilled")."""
+    return head.passive and not vp.aux and vp.tag in ("VBN", "VBD")
+
+
 def _understood(head: Clause, vp: Clause) -> Clause:
     """A verb phrase sharing ``head``'s subject, with the passive "is" it leaves understood spelled
     out: "refilled" of "A toilet is flushed then refilled" is "is refilled"."""
-    if head.passive and not vp.aux and vp.tag in ("VBN", "VBD"):
-        return _with(vp, aux=finite_be(head.aux) or head.aux)
-    return vp
+    return _with(vp, aux=finite_be(head.aux) or head.aux) if _leaves_be_understood(head, vp) else vp
 
 
 def _reversed_group(clauses: list[Clause]) -> list[Clause]:
@@ -180,8 +184,7 @@ def reverse_chain(chain: Chain) -> Chain:
 def _as_noun_phrase_part(vp: Clause, head: Clause) -> Clause:
     """A verb phrase that shares ``head``'s subject, behind "followed by": a gerund, except a
     passive's participle whose "is" is understood ("a door being closed then opened")."""
-    understood = head.passive and not vp.aux and vp.tag in ("VBN", "VBD")
-    return vp if understood else vp.in_form("", "VBG")
+    return vp if _leaves_be_understood(head, vp) else vp.in_form("", "VBG")
 
 
 def _fit_right(clause: Clause, shared: bool, connective: str, main: Clause) -> Clause | None:
@@ -547,9 +550,9 @@ def _with_glue(caption: str, glue: str) -> str:
             return caption
         if not finite:  # "Silence is followed by", not "Silence and is followed by"
             words = [w for w in words if w != "and"]
-        words = [("are" if left.plural else "is") if w == "is" else w for w in words]
-    prefix = " ".join(words).replace(" ,", ",")
-    return render(_with(chain, links=(_with(link, prefix=prefix), *chain.links[1:])))
+    link = _with(link, prefix=" ".join(words).replace(" ,", ","))
+    link = _with_be(link, left.plural) if "is" in words else link
+    return render(_with(chain, links=(link, *chain.links[1:])))
 
 
 def _glue_context(chain: Chain) -> tuple[str, bool, bool, bool, bool]:
