@@ -88,27 +88,32 @@ def _ours(name: str, captions: list[str], groups: list[str]) -> None:
             rewrites = [(c, rewrite(c)) for c in ordered]
         left_out = sum(b is None for _, b in rewrites)
         ties = sum(a == b for a, b in rewrites)
-        score = _drawn(captions, groups, alteration, draws, bare=False)
+        score, bare = _drawn(captions, groups, alteration, draws)
         print(
             f"{name:16s} {alteration:16s} ordered {len(rewrites):5d}  not rewritable {left_out:3d} "
             f"({100 * left_out / max(1, len(rewrites)):.1f}%)  ties {ties}  text-only {_score(score)}"
         )
         if alteration != "replace":
-            bare = _drawn(captions, groups, alteration, draws, bare=True)
             label = f"{alteration}, bare"
             print(f"{name:16s} {label:22s} (lemmas only, no articles or is/are/occurs)  {_score(bare)}")
 
 
-def _drawn(captions: list[str], groups: list[str], alteration: str, seeds: range, bare: bool) -> dict:
+def _drawn(captions: list[str], groups: list[str], alteration: str, seeds: range) -> tuple[dict, dict | None]:
     """The baseline's accuracy over negatives drawn with each of ``seeds`` (one draw of the folds each,
-    REPEATS for a single seed): mean, range and pair count."""
-    scores = []
+    REPEATS for a single seed), on the captions and on their bare forms (``None`` for the paper's
+    ``replace``): mean, range and pair count."""
+    repeats = max(1, REPEATS // len(seeds))
+    scores, bares = [], []
     for seed in seeds:
         originals, altered, index = alteration_pairs(captions, alteration, seed)
-        if bare:
-            originals, altered = _bare(originals), _bare(altered)
-        repeats = max(1, REPEATS // len(seeds))
-        scores.append(detectability(originals, altered, [groups[i] for i in index], repeats=repeats))
+        clips = [groups[i] for i in index]
+        scores.append(detectability(originals, altered, clips, repeats=repeats))
+        if alteration != "replace":
+            bares.append(detectability(_bare(originals), _bare(altered), clips, repeats=repeats))
+    return _mean(scores), _mean(bares) if bares else None
+
+
+def _mean(scores: list[dict]) -> dict:
     accuracy = sum(s["accuracy"] for s in scores) / len(scores)
     low, high = min(s["low"] for s in scores), max(s["high"] for s in scores)
     return {"accuracy": accuracy, "low": low, "high": high, "pairs": scores[0]["pairs"]}
