@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from lemminflect import getAllInflections, getAllLemmas, getInflection
+from lemminflect import getAllInflections, getAllInflectionsOOV, getAllLemmas, getAllLemmasOOV, getInflection
 
 BE_TAGS = {"is": "VBZ", "are": "VBP", "was": "VBD", "were": "VBD", "being": "VBG"}
 """Forms of "be" that stand before a participle, with the tag they carry."""
@@ -60,6 +60,7 @@ _ADJECTIVES = frozenset(
 )
 _CLAUSE_OPENERS = frozenset({"while", "as", "when", "whereas", "because", "that", "which", "who", ","})
 _PREPOSITIONS = frozenset({"of", "in", "on", "at", "from", "with", "near", "by", "inside", "outside", "into", "under"})
+_PLURAL_QUANTIFIERS = frozenset({"two", "three", "four", "five", "several", "multiple", "many", "few", "numerous"})
 _PLURAL_WORDS = frozenset({"people", "men", "women", "children", "they", "we", "police", "geese", "mice", "feet"})
 _AGREEING_AUX = {("is", True): "are", ("are", False): "is", ("was", True): "were", ("were", False): "was"}
 _AGREEING_TAG = {("VBZ", True): "VBP", ("VBP", False): "VBZ"}
@@ -71,8 +72,32 @@ LIGHT_VERBS = frozenset({"occur", "happen"})
 
 @lru_cache(maxsize=65536)
 def lemmas_of(word: str) -> dict[str, tuple[str, ...]]:
-    """Every word class lemminflect knows ``word`` in, with its lemmas: "barks" -> NOUN bark, VERB bark."""
-    return dict(getAllLemmas(word.lower().strip(",;:")))
+    """Every word class lemminflect knows ``word`` in, with its lemmas: "barks" -> NOUN bark, VERB bark.
+
+    A word the lexicon lacks that reads as an inflected verb ("meows", "ticktocks", "oinking") gets
+    lemminflect's guessed lemmas: a plural noun or a verb when it ends in -s, a verb when in -ing or -ed.
+    """
+    word = word.lower().strip(",;:")
+    return dict(getAllLemmas(word)) or _guessed_lemmas(word)
+
+
+_UNLISTED_FUNCTION_WORDS = frozenset({"during", "towards", "whereas", "perhaps", "afterwards", "backwards", "forwards"})
+
+
+def _guessed_lemmas(word: str) -> dict[str, tuple[str, ...]]:
+    if len(word) < 4 or not word.isalpha() or word in _UNLISTED_FUNCTION_WORDS:
+        return {}
+    if not word.endswith(("s", "ing", "ed")) or word.endswith(("ss", "us", "is", "os")):
+        return {}
+    tags = ("VBZ",) if word.endswith("s") else ("VBG",) if word.endswith("ing") else ("VBD", "VBN")
+    noun = getAllLemmasOOV(word, "NOUN")["NOUN"][0]
+    verbs = [getAllLemmasOOV(word, "VERB")["VERB"][0], noun]  # "baas": the noun's lemma "baa" is the verb's
+    if word.endswith("ing") and word[-4] in "aeiou":
+        verbs.insert(0, word[:-3])  # "baaing" is "baa", not "baae"
+    for verb in verbs:
+        if any(word in getAllInflectionsOOV(verb, "VERB").get(tag, ()) for tag in tags):
+            return {"NOUN": (noun,), "VERB": (verb,)} if tags == ("VBZ",) else {"VERB": (verb,)}
+    return {}
 
 
 _lemmas = lemmas_of
@@ -92,7 +117,7 @@ def verb_tag(word: str) -> str:
     lemmas = _lemmas(word).get("VERB")
     if not lemmas:
         return ""
-    forms = getAllInflections(lemmas[0], upos="VERB")
+    forms = getAllInflections(lemmas[0], upos="VERB") or getAllInflectionsOOV(lemmas[0], "VERB")
     return next((tag for tag in ("VBG", "VBZ", "VBD", "VBN") if word in forms.get(tag, ())), "")
 
 
@@ -112,6 +137,8 @@ def inflect(word: str, tag: str) -> str:
     if "VERB" not in _lemmas(bare) and _lemmas(bare).get("NOUN"):  # "dings": the lexicon has the noun only
         base = _lemmas(bare)["NOUN"][0]
     forms = getInflection(base, tag=tag)
+    if tag == "VBG" and base[-1:] in ("a", "o") and not getAllLemmas(base):
+        forms = (base + "ing",)  # lemminflect guesses "baaaing" for an unlisted "baa"
     return forms[0] + word[len(bare) :] if forms else word
 
 
@@ -282,6 +309,9 @@ def _head_index(words: list[str]) -> int | None:
             continue  # "a small burst", "tapping noises", "faint grunts": a noun
         if tag == "VBG" and nxt and set(_lemmas(nxt)) == {"NOUN"}:
             continue
+        counted = words[0].lower() in _PLURAL_QUANTIFIERS and not any(w == "and" or w.endswith(",") for w in words[:i])
+        if tag == "VBZ" and "NOUN" in _lemmas(word) and counted:
+            continue  # "two plastic clicks", "several loud bangs": a plural noun, not a verb agreeing with one
         aspectual = lemma(word) in ASPECTUAL_VERBS
         if tag != "VBG" and "NOUN" in _lemmas(word) and verb_tag(nxt) == "VBG" and not aspectual:
             continue  # "church bells ringing", but "a man starts talking"
