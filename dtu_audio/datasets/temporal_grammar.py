@@ -321,8 +321,14 @@ def _head_index(words: list[str]) -> int | None:
             return j if before == "being" and tag == "VBD" and j > 0 else j + 1  # "food being fried"
     for i in range(1, len(words)):  # a plural subject with a bare verb: "birds chirp", "people talk"
         before, word = words[i - 1].lower(), words[i].lower()
-        plural = before in _PLURAL_WORDS or (
-            "NOUN" in _lemmas(before) and before not in DETERMINERS and (before.endswith("s") or "and" in words[:i])
+        plural = (
+            before in _PLURAL_WORDS
+            or (
+                "NOUN" in _lemmas(before)
+                and before not in DETERMINERS
+                and before not in _ADJECTIVES  # "oinks from a pig with a single squeal": a noun after it
+                and (before.endswith("s") or "and" in words[:i])
+            )
         )
         after = words[i + 1] if i + 1 < len(words) else ""
         if plural and "VERB" in _lemmas(word) and lemma(word) == word and set(_lemmas(after)) != {"NOUN"}:
