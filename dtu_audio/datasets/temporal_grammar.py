@@ -275,13 +275,39 @@ def _coordinated(rest: str, old: str, new: str) -> str:
         if words[i - 1].lower() in ("and", "or") or words[i - 1].endswith(","):
             nxt = words[i + 1].lower() if i + 1 < len(words) else ""
             noun = "NOUN" in _lemmas(words[i]) and (nxt in BE_TAGS or verb_tag(nxt) or "VERB" in _lemmas(nxt))
-            if verb_tag(words[i]) == old and old in ("VBZ", "VBD", "VBG") and not noun:
+            word = words[i].lower().rstrip(",")
+            inflected = verb_tag(words[i]) == old and old in ("VBZ", "VBD", "VBG")
+            base = old == "VBP" and "VERB" in _lemmas(word) and lemma(word) == word  # "talk and laugh"
+            if (inflected or base) and not noun:
                 words[i] = inflect(words[i], new)
     return " ".join(words)
 
 
 def _can_be_noun(word: str) -> bool:
     return word.lower() in DETERMINERS or "NOUN" in _lemmas(word) or not _lemmas(word)
+
+
+def _joined_subject(words: list[str]) -> bool:
+    """Whether ``words`` join noun phrases with "and" ("a man and a woman", "the rustling and
+    rattling"), not an adjective alone ("distant speech and white | noise")."""
+    lowered = [w.lower() for w in words]
+    if "and" not in lowered:
+        return False
+    last = lowered[len(lowered) - lowered[::-1].index("and") :]
+    adjective = len(last) == 1 and "ADJ" in _lemmas(last[0]) and not last[0].endswith("ing")
+    return bool(last) and not adjective
+
+
+def _bare_verb_before_phrase(words: list[str]) -> bool:
+    """Whether ``words`` open with a verb's base form and then a preposition, particle or determiner
+    ("crash into", "honk in", "go off"), as after a plural subject; not "while", "like" or "back"."""
+    if len(words) < 2:
+        return False
+    verb, after = (w.lower().rstrip(",") for w in words)
+    if verb in _CLAUSE_OPENERS or verb in _PREPOSITIONS or verb in PARTICLES or verb in ("like", "over", "past"):
+        return False
+    base = "VERB" in _lemmas(verb) and lemma(verb) == verb
+    return base and (after in _PREPOSITIONS or after in PARTICLES or after in DETERMINERS or after in ("into", "past"))
 
 
 def _head_index(words: list[str]) -> int | None:
@@ -312,6 +338,9 @@ def _head_index(words: list[str]) -> int | None:
         counted = words[0].lower() in _PLURAL_QUANTIFIERS and not any(w == "and" or w.endswith(",") for w in words[:i])
         if tag == "VBZ" and "NOUN" in _lemmas(word) and counted:
             continue  # "two plastic clicks", "several loud bangs": a plural noun, not a verb agreeing with one
+        singular = words[0].lower() in ("a", "an", "one", "someone", "somebody", "something", "he", "she", "it")
+        if tag == "VBZ" and "NOUN" in _lemmas(word) and not singular and _bare_verb_before_phrase(words[i + 1 : i + 3]):
+            continue  # "ocean waves crash into the shore", "car horns honk in the distance": a plural noun
         aspectual = lemma(word) in ASPECTUAL_VERBS
         if tag != "VBG" and "NOUN" in _lemmas(word) and verb_tag(nxt) == "VBG" and not aspectual:
             continue  # "church bells ringing", but "a man starts talking"
@@ -327,13 +356,14 @@ def _head_index(words: list[str]) -> int | None:
                 "NOUN" in _lemmas(before)
                 and before not in DETERMINERS
                 and before not in _ADJECTIVES  # "oinks from a pig with a single squeal": a noun after it
-                and (before.endswith("s") or "and" in words[:i])
+                and (before.endswith("s") or _joined_subject(words[:i]))
             )
         )
         after = words[i + 1] if i + 1 < len(words) else ""
         if plural and "VERB" in _lemmas(word) and lemma(word) == word and set(_lemmas(after)) != {"NOUN"}:
             return i
-        if _lemmas(before) and "NOUN" not in _lemmas(before):
+        leading_adjectives = all("ADJ" in _lemmas(w) for w in words[:i])  # "strong ocean waves crash"
+        if _lemmas(before) and "NOUN" not in _lemmas(before) and not leading_adjectives:
             break
     return None
 
@@ -446,7 +476,8 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progr
     if not tag and first == "being" and len(words) > i + 1:
         return _split_predicate("", words)
     after = words[i + 1] if i + 1 < len(words) else ""
-    base = lemma(first) == first and "VERB" in _lemmas(first) and not ("NOUN" in _lemmas(first) and verb_tag(after))
+    verb_after = verb_tag(after) or after.lower() in BE_TAGS  # "paper is kicked": "paper" is its subject
+    base = lemma(first) == first and "VERB" in _lemmas(first) and not ("NOUN" in _lemmas(first) and verb_after)
     if not tag and parallel_tag == "VBP" and base:
         tag = "VBP"  # "birds chirp then fly away"
     finite = {"VBZ", "VBD", "VBP"}
