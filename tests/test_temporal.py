@@ -140,6 +140,10 @@ def test_paraphrases_keep_the_order_and_contradictions_reverse_it():
         "A woman laughs before hiccupping",
         "A woman hiccups after laughing",
     ]
+    # A pronoun behind "followed by"/"preceded by" takes its object form.
+    assert paraphrases("An audience gives applause while a man laughs then he speaks")[0] == (
+        "An audience gives applause while a man laughs followed by him speaking"
+    )
 
 
 # --- the paper's SynCaps template captions: exact equality ---------------------------------------

@@ -62,6 +62,7 @@ _CLAUSE_OPENERS = frozenset({"while", "as", "when", "whereas", "because", "that"
 _PREPOSITIONS = frozenset({"of", "in", "on", "at", "from", "with", "near", "by", "inside", "outside", "into", "under"})
 _PLURAL_QUANTIFIERS = frozenset({"two", "three", "four", "five", "several", "multiple", "many", "few", "numerous"})
 _PLURAL_WORDS = frozenset({"people", "men", "women", "children", "they", "we", "police", "geese", "mice", "feet"})
+_OBJECT_PRONOUNS = {"they": "them", "he": "him", "she": "her", "we": "us", "i": "me"}
 _AGREEING_AUX = {("is", True): "are", ("are", False): "is", ("was", True): "were", ("were", False): "was"}
 _AGREEING_TAG = {("VBZ", True): "VBP", ("VBP", False): "VBZ"}
 ASPECTUAL_VERBS = frozenset({"start", "begin", "stop", "keep", "continue", "finish", "resume", "quit"})
@@ -222,7 +223,9 @@ class Clause:
         if aux == "being":  # an active verb in the place of "being sprayed"
             aux, tag = "", "VBG"
         rest = _coordinated(self.rest, self.tag, tag) if tag != self.tag else self.rest
-        subject = _gerund_conjuncts(self.subject) if tag == "VBG" and not aux else self.subject
+        subject = self.subject
+        if tag == "VBG" and not aux:  # "they explode" -> "them exploding"
+            subject = _OBJECT_PRONOUNS.get(subject.lower(), _gerund_conjuncts(subject))
         verb = inflect(self.verb, tag)
         return replace(self, subject=subject, aux=aux if aux != "being" else "", verb=verb, rest=rest, tag=tag)
 
