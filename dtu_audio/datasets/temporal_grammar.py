@@ -130,7 +130,7 @@ def lemma(word: str) -> str:
 def inflect(word: str, tag: str) -> str:
     """``word`` as a verb in form ``tag`` ("speak", VBG -> "speaking"); a trailing comma is kept."""
     bare = word.rstrip(",;:")
-    if not tag or not bare:
+    if not tag or not bare or verb_tag(bare) == tag:  # "whirs" stays as written, not lemminflect's "whirrs"
         return word
     if tag in ("VBZ", "VBP", "VBD") and lemma(bare) == "be":
         return _BE_FOR_TAG[tag] + word[len(bare) :]
