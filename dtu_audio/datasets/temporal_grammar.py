@@ -130,8 +130,10 @@ def lemma(word: str) -> str:
 def inflect(word: str, tag: str) -> str:
     """``word`` as a verb in form ``tag`` ("speak", VBG -> "speaking"); a trailing comma is kept."""
     bare = word.rstrip(",;:")
-    if not tag or not bare or verb_tag(bare) == tag:  # "whirs" stays as written, not lemminflect's "whirrs"
+    if not tag or not bare:
         return word
+    if verb_tag(bare) == tag:  # "whirs" keeps its spelling, not lemminflect's "whirrs"
+        return word.lower()
     if tag in ("VBZ", "VBP", "VBD") and lemma(bare) == "be":
         return _BE_FOR_TAG[tag] + word[len(bare) :]
     base = lemma(bare)
