@@ -16,6 +16,7 @@ from dataclasses import replace as _with
 from dtu_audio.datasets.temporal_grammar import (
     ASPECTUAL_VERBS,
     BE_TAGS,
+    PARTICLES,
     Clause,
     clause_ending_in_verb,
     finite_be,
@@ -312,8 +313,10 @@ def _bare_verb_phrase(text: str) -> bool:
     """Whether a clause is a finite verb phrase without a subject ("starts talking again", "fades out")."""
     if not text.split():
         return False
-    word = text.split()[0].lower().rstrip(",;:")
-    noun = "NOUN" in lemmas_of(word) and lemma(word) not in ASPECTUAL_VERBS
+    word, *rest = text.lower().split()
+    word = word.rstrip(",;:")
+    particle = bool(rest) and rest[0] in PARTICLES and not rest[0].endswith("ly")  # "drains down a pipe"
+    noun = "NOUN" in lemmas_of(word) and lemma(word) not in ASPECTUAL_VERBS and not particle
     return word in ("is", "are") or (verb_tag(word) == "VBZ" and not noun)
 
 

@@ -106,6 +106,8 @@ _lemmas = lemmas_of
 
 def _is_adverb(word: str) -> bool:
     kinds = set(_lemmas(word))
+    if word.lower() in _CLAUSE_OPENERS:  # "tapping on paper as frogs croak": "as" opens a clause
+        return False
     return "ADV" in kinds and not kinds & {"NOUN", "VERB"} and (word.lower().endswith("ly") or "ADJ" not in kinds)
 
 
@@ -330,7 +332,7 @@ def _head_index(words: list[str]) -> int | None:
         tag = verb_tag(word)
         if not tag:
             continue
-        adjective = "ADJ" in _lemmas(before) and ("NOUN" not in _lemmas(before) or j == 0)
+        adjective = before in _ADJECTIVES or ("ADJ" in _lemmas(before) and ("NOUN" not in _lemmas(before) or j == 0))
         if adjective and tag in ("VBG", "VBD") and (j == 0 or words[j - 1].lower() in DETERMINERS):
             continue  # "heavy breathing", "high pitched": an adjective is no subject
         nxt = words[i + 1].lower().rstrip(",;:") if i + 1 < len(words) else ""
@@ -365,7 +367,8 @@ def _head_index(words: list[str]) -> int | None:
             )
         )
         after = words[i + 1] if i + 1 < len(words) else ""
-        if plural and "VERB" in _lemmas(word) and lemma(word) == word and set(_lemmas(after)) != {"NOUN"}:
+        verb = "VERB" in _lemmas(word) and lemma(word) == word and word not in PARTICLES  # "drains | down"
+        if plural and verb and set(_lemmas(after)) != {"NOUN"}:
             return i
         leading_adjectives = all("ADJ" in _lemmas(w) for w in words[:i])  # "strong ocean waves crash"
         if _lemmas(before) and "NOUN" not in _lemmas(before) and not leading_adjectives:
@@ -457,6 +460,12 @@ def clause_ending_in_verb(text: str) -> Clause | None:
     return replace(_split_predicate(" ".join(words[:last]), words[last:]), tag="VBZ")
 
 
+def _counted_times(words: list[str]) -> bool:
+    """Whether ``words`` open with how many times ("twice", "numerous times", "three times")."""
+    first = words[0].lower() if words else ""
+    return first in ("once", "twice") or (len(words) > 1 and words[1].lower().rstrip(",") in ("times", "more"))
+
+
 def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progressive: bool = False) -> Clause | None:
     """The verb phrase ``text`` when it has no subject of its own ("then speaks again"), else ``None``.
 
@@ -496,6 +505,7 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progr
     if tag == "VBG" and not (gerund_object and finite_before):
         rest = words[i + 1 :]
         adverb = _is_adverb(rest[0]) and rest[0].lower().endswith("ly") if rest else False
+        adverb = adverb or _counted_times(rest)
         if rest and not (rest[0].lower() in PARTICLES or adverb or rest[0].lower() in ("as", "while")):
             return None
     return _split_predicate("", words)
