@@ -460,6 +460,20 @@ def clause_ending_in_verb(text: str) -> Clause | None:
     return replace(_split_predicate(" ".join(words[:last]), words[last:]), tag="VBZ")
 
 
+_ADJUNCT_PREPOSITIONS = frozenset({"with", "in", "into", "through", "across", "toward", "towards", "along", "past"})
+"""Prepositions that open an adjunct after a gerund ("then running with a clank"), not an object."""
+_RESULTS = frozenset({"shut", "open", "closed", "loose", "free"})
+_TAKES_AN_OBJECT = frozenset({"make", "take", "give", "let", "go", "do", "have", "get"})
+
+
+def _plural_subject_verb(word: str) -> bool:
+    """Whether ``word``, after a word that may be a plural noun, is its verb ("ducks | quack"), not a
+    result ("slams | shut")."""
+    word = word.lower().rstrip(",;:")
+    kinds = _lemmas(word)
+    return "VERB" in kinds and lemma(word) == word and "ADJ" not in kinds and word not in PARTICLES | _RESULTS
+
+
 def _counted_times(words: list[str]) -> bool:
     """Whether ``words`` open with how many times ("twice", "numerous times", "three times")."""
     first = words[0].lower() if words else ""
@@ -502,10 +516,13 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progr
     finite_before = parallel_tag in finite
     if not tag or not (parallel or (gerund_object and tag == "VBG")):
         return None
+    rarely_a_noun = lemma(first) in _TAKES_AN_OBJECT | ASPECTUAL_VERBS  # "then makes noise again"
+    if tag == "VBZ" and "NOUN" in _lemmas(first) and not rarely_a_noun and _plural_subject_verb(after):
+        return None  # "then ducks quack", "then gears shift downward": a subject and its verb
     if tag == "VBG" and not (gerund_object and finite_before):
         rest = words[i + 1 :]
         adverb = _is_adverb(rest[0]) and rest[0].lower().endswith("ly") if rest else False
-        adverb = adverb or _counted_times(rest)
+        adverb = adverb or _counted_times(rest) or (rest and rest[0].lower() in _ADJUNCT_PREPOSITIONS)
         if rest and not (rest[0].lower() in PARTICLES or adverb or rest[0].lower() in ("as", "while")):
             return None
     return _split_predicate("", words)
