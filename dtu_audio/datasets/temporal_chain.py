@@ -284,7 +284,11 @@ def _shared_verb_phrase(text: str, link: Link, before: Clause, before_shared: bo
     be = finite_be(before.aux)
     parallel = BE_TAGS[be] if be else before.tag
     progressive = bool(be) and before.tag == "VBG" and not _clause_inside(before.rest)
-    return subjectless(text, parallel, link.connective in ("before", "after"), progressive)
+    gerund_object = link.connective in ("before", "after")
+    vp = subjectless(text, parallel, gerund_object, progressive)
+    if vp is None and before.passive:  # "is being turned over and then shaken": the participle's own form
+        vp = subjectless(text, before.tag, gerund_object)
+    return vp
 
 
 def _clause_inside(rest: str) -> bool:

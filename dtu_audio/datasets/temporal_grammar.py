@@ -332,9 +332,12 @@ def _head_index(words: list[str]) -> int | None:
         tag = verb_tag(word)
         if not tag:
             continue
-        adjective = before in _ADJECTIVES or ("ADJ" in _lemmas(before) and ("NOUN" not in _lemmas(before) or j == 0))
-        if adjective and tag in ("VBG", "VBD") and (j == 0 or words[j - 1].lower() in DETERMINERS):
-            continue  # "heavy breathing", "high pitched": an adjective is no subject
+        after_preposition = j > 0 and words[j - 1].lower() in _PREPOSITIONS
+        opens_phrase = j == 0 or words[j - 1].lower() in DETERMINERS or after_preposition
+        kinds = _lemmas(before)
+        adjective = before in _ADJECTIVES or ("ADJ" in kinds and ("NOUN" not in kinds or j == 0 or after_preposition))
+        if adjective and tag in ("VBG", "VBD") and opens_phrase:
+            continue  # "heavy breathing", "high pitched", "over rapid panting": an adjective is no subject
         nxt = words[i + 1].lower().rstrip(",;:") if i + 1 < len(words) else ""
         takes_object = nxt in DETERMINERS or nxt in PARTICLES or _is_adverb(nxt)
         modifier = before in _ADJECTIVES or ("ADJ" in _lemmas(before) and "NOUN" not in _lemmas(before))
@@ -460,8 +463,14 @@ def clause_ending_in_verb(text: str) -> Clause | None:
     return replace(_split_predicate(" ".join(words[:last]), words[last:]), tag="VBZ")
 
 
-_ADJUNCT_PREPOSITIONS = frozenset({"with", "in", "into", "through", "across", "toward", "towards", "along", "past"})
-"""Prepositions that open an adjunct after a gerund ("then running with a clank"), not an object."""
+# fmt: off
+_ADJUNCT_PREPOSITIONS = frozenset((
+    "with", "in", "into", "through", "across", "toward", "towards", "along", "past", "at", "for", "from", "over",
+    "under", "around", "near",
+))
+# fmt: on
+"""Prepositions that open an adjunct after a gerund ("then running with a clank"), not an object. Not
+"on": "then typing on a keyboard" is the same someone, "then knocking on wood door" often another sound."""
 _RESULTS = frozenset({"shut", "open", "closed", "loose", "free"})
 _TAKES_AN_OBJECT = frozenset({"make", "take", "give", "let", "go", "do", "have", "get"})
 
@@ -517,12 +526,22 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progr
     if not tag or not (parallel or (gerund_object and tag == "VBG")):
         return None
     rarely_a_noun = lemma(first) in _TAKES_AN_OBJECT | ASPECTUAL_VERBS  # "then makes noise again"
-    if tag == "VBZ" and "NOUN" in _lemmas(first) and not rarely_a_noun and _plural_subject_verb(after):
+    coordinated = [verb_tag(w) for w, before in zip(words[1:], words[:-1], strict=True) if before.lower() == "and"]
+    finite_after = "VBZ" in coordinated  # "then counts change and lets it fall": "counts" is a verb
+    if (
+        tag == "VBZ"
+        and "NOUN" in _lemmas(first)
+        and not (rarely_a_noun or finite_after)
+        and _plural_subject_verb(after)
+    ):
         return None  # "then ducks quack", "then gears shift downward": a subject and its verb
     if tag == "VBG" and not (gerund_object and finite_before):
         rest = words[i + 1 :]
         adverb = _is_adverb(rest[0]) and rest[0].lower().endswith("ly") if rest else False
         adverb = adverb or _counted_times(rest) or (rest and rest[0].lower() in _ADJUNCT_PREPOSITIONS)
-        if rest and not (rest[0].lower() in PARTICLES or adverb or rest[0].lower() in ("as", "while")):
+        conjoined = (
+            len(rest) > 1 and rest[0].lower() == "and" and verb_tag(rest[1]) == "VBG"
+        )  # "running and cutting out"
+        if rest and not (rest[0].lower() in PARTICLES or adverb or conjoined or rest[0].lower() in ("as", "while")):
             return None
     return _split_predicate("", words)

@@ -18,9 +18,10 @@ import re
 from dataclasses import replace
 
 from dtu_audio.datasets.temporal_chain import decapitalise
-from dtu_audio.datasets.temporal_grammar import Clause, is_plural, lemmas_of, verb_tag
+from dtu_audio.datasets.temporal_grammar import Clause, is_plural, lemma, lemmas_of, verb_tag
 
 PRONOUNS = frozenset({"it", "they", "he", "she"})
+_IMPERSONAL_VERBS = frozenset({"rain", "thunder", "snow", "drizzle", "hail", "pour", "seem", "appear"})
 """Pronouns that stand for a sound named before them."""
 _PEOPLE = frozenset({"man", "woman", "male", "female", "boy", "girl", "person", "child", "kid", "lady", "guy", "baby"})
 _GENERIC = frozenset({"", "sound", "noise"})  # "a clicking sound ... a hissing sound": two sounds, not one
@@ -85,7 +86,8 @@ def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
     mentions = [_mention(group[0].subject) for group in groups]
     keys: list[str] = []
     for i, (det, body) in enumerate(mentions):
-        if det in PRONOUNS:  # it stands for one thing, he and she for one person, they for several
+        impersonal = det == "it" and lemma(groups[i][0].verb) in _IMPERSONAL_VERBS  # "it is raining"
+        if det in PRONOUNS and not impersonal:  # it stands for one thing, he and she for one person, they for several
             before = groups[i - 1][0] if i else None
             agrees = before is not None and bool(before.verb) and (det == "they") == is_plural(before.subject)
             if agrees and det in ("he", "she"):
