@@ -232,7 +232,8 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
             head = clauses[len(shared) - 1 - shared[::-1].index(False)]
             vp = _shared_verb_phrase(text, link, head, False)
         verb_first = _bare_verb_phrase(text)
-        maybe_verb = verb_tag(text.split()[0]) == "VBZ" and not parse_clause(text).verb if text.split() else False
+        own = parse_clause(text)  # "then talks in the background while a horse trots": no subject of its own
+        maybe_verb = bool(text.split()) and verb_tag(text.split()[0]) == "VBZ" and (not own.verb or own.in_subclause)
         bare = vp is None and (verb_first or maybe_verb) and link.connective not in PASSIVE
         if bare and (shared[-1] or _lone_gerund(before)):
             # "someone walking while jingling keys, then opens a door"; "drips, after stopping | then begins again"

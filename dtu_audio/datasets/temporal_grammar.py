@@ -279,6 +279,8 @@ def _coordinated(rest: str, old: str, new: str) -> str:
     """Verbs coordinated with the head ("fades and stops") moved from form ``old`` to ``new`` too."""
     words = rest.split()
     for i in range(1, len(words)):
+        if words[i - 1].lower() in _CLAUSE_OPENERS:  # "talks while a horse snorts and trots": not the horse's
+            break
         if words[i - 1].lower() in ("and", "or") or words[i - 1].endswith(","):
             nxt = words[i + 1].lower() if i + 1 < len(words) else ""
             noun = "NOUN" in _lemmas(words[i]) and (nxt in BE_TAGS or verb_tag(nxt) or "VERB" in _lemmas(nxt))
