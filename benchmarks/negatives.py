@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 
 from dtu_audio.datasets import temporal
-from dtu_audio.datasets.temporal_baseline import ALTERATIONS, alteration_pairs, detectability
-from dtu_audio.datasets.temporal_chain import orders_events
-from dtu_audio.datasets.temporal_grammar import lemma
+from dtu_audio.datasets.temporal.baseline import ALTERATIONS, alteration_pairs, detectability
+from dtu_audio.datasets.temporal.chain import orders_events
+from dtu_audio.datasets.temporal.lexicon import lemma
 
 _DEFAULT_DATA = Path(os.environ.get("DTU_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "reference-data"
 

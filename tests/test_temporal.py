@@ -20,7 +20,6 @@ from dtu_audio.datasets.temporal import (
     count_connectives,
     has_temporal_cue,
     paraphrases,
-    parse_chain,
     reads_the_same_reversed,
     rebalance,
     replace,
@@ -28,9 +27,9 @@ from dtu_audio.datasets.temporal import (
     restatements,
     reverse,
 )
-from dtu_audio.datasets.temporal_chain import orders_events
-from dtu_audio.datasets.temporal_grammar import lemma
-from dtu_audio.datasets.temporal_mentions import split_scene
+from dtu_audio.datasets.temporal.chain import orders_events, parse_chain
+from dtu_audio.datasets.temporal.lexicon import lemma
+from dtu_audio.datasets.temporal.mentions import split_scene
 
 _TABLE = Path(__file__).parent / "data" / "temporal_rewrites.tsv"
 
@@ -206,7 +205,7 @@ _FUNCTION_WORDS = set(
         "occurs",
         "occur",
         "occurring",
-        # Words that stay in their place when events swap (temporal_mentions): not an event's own.
+        # Words that stay in their place when events swap (temporal.mentions): not an event's own.
         "another",
         "more",
         "again",
@@ -501,7 +500,7 @@ def test_a_pronoun_trades_places_only_with_the_sound_it_stands_for(caption, wron
 )
 def test_glue_before_a_connective_stays_english(caption, glue, expected):
     """Matched replace gives its negatives the originals' glue; "is" stands only where English has it."""
-    from dtu_audio.datasets.temporal import _with_glue
+    from dtu_audio.datasets.temporal.matched import _with_glue
 
     assert _with_glue(caption, glue) == expected
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dtu_audio.datasets.temporal_baseline import (
+from dtu_audio.datasets.temporal.baseline import (
     TextBaseline,
     alteration_pairs,
     detectability,

@@ -49,7 +49,7 @@ def _counts_table(built: list[SplitFiles]) -> Table:
 
 
 def _detectability_table(manifests: dict[str, Manifest], seed: int) -> Table:
-    from dtu_audio.datasets.temporal_baseline import ALTERATIONS, rewrite_detectability
+    from dtu_audio.datasets.temporal.baseline import ALTERATIONS, rewrite_detectability
 
     table = Table(title="Text-only detectability of the rewrites (grouped 5-fold pairwise accuracy; 0.50 is the goal)")
     table.add_column("split")

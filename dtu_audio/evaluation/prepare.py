@@ -83,7 +83,7 @@ def _training_captions(dataset: str, spec: RunSpec, root: Path) -> tuple[list[st
 
 def text_baselines(test_sets: list[TestSet], train: list[str] | None, source: str, seed: int) -> dict[str, dict]:
     """Per temporal variant, the order accuracy of a text-only classifier trained on the training captions."""
-    from dtu_audio.datasets.temporal_baseline import text_only_order_accuracy, train_text_baseline
+    from dtu_audio.datasets.temporal.baseline import text_only_order_accuracy, train_text_baseline
 
     by_name = {s.name: s for s in test_sets}
     models = {}  # one classifier per alteration, shared by the sets it alters

@@ -9,10 +9,10 @@ rule: a capital first letter, everything else lower case.
 from __future__ import annotations
 
 from dtu_audio.datasets.temporal import CONNECTIVES, LEFT_FIRST, RIGHT_FIRST, compose, other_connectives
-from dtu_audio.datasets.temporal_chain import OPPOSITE
+from dtu_audio.datasets.temporal.chain import OPPOSITE
 
 #: The opposite connective as the paper's SynCaps ``test_replaced.json`` has it: unlike the
-#: AudioCaps files (and ``temporal_chain.OPPOSITE``), "then" becomes "before" there.
+#: AudioCaps files (and ``temporal.chain.OPPOSITE``), "then" becomes "before" there.
 SYNCAPS_OPPOSITE = {**OPPOSITE, "then": "before"}
 
 

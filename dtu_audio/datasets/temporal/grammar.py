@@ -1,150 +1,50 @@
 """The grammar of one caption clause: its subject, its head verb and that verb's other forms.
 
-Verb forms come from lemminflect (a lexicon of English lemmas and inflections, pure Python, its
-data inside the wheel): "speaks" is the 3rd-person form of "speak", whose gerund is "speaking".
-No tagger is used: spaCy's English models and NLTK's tagger data are not installed from PyPI.
-Which word heads a clause is decided by the lexicon and the shape of AudioCaps and Clotho
-captions ("A dog barks", "A man speaking loudly", "Birds chirp", "Dishes are dunked").
+Which word heads a clause is decided by the lexicon (:mod:`.lexicon`) and the shape of AudioCaps
+and Clotho captions ("A dog barks", "A man speaking loudly", "Birds chirp", "Dishes are dunked").
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
-from lemminflect import getAllInflections, getAllInflectionsOOV, getAllLemmas, getAllLemmasOOV, getInflection
-
-BE_TAGS = {"is": "VBZ", "are": "VBP", "was": "VBD", "were": "VBD", "being": "VBG"}
-"""Forms of "be" that stand before a participle, with the tag they carry."""
-_BE_FOR_TAG = {"VBZ": "is", "VBP": "are", "VBD": "was"}
-# fmt: off
-DETERMINERS = frozenset((
-    "a", "an", "the", "another", "some", "more", "several", "multiple", "many", "few", "one", "two", "three",
-    "four", "five", "six", "seven", "eight", "nine", "ten", "his", "her", "their", "its", "my", "your", "our",
-    "this", "that", "these", "those", "each", "every", "any", "no", "both", "all", "lots", "lot", "of", "other",
-))
-PARTICLES = frozenset((
-    "up", "down", "off", "out", "away", "again", "back", "by", "idle", "around", "along",
-    "loudly", "quietly", "softly", "repeatedly", "briefly", "rapidly", "slowly", "quickly", "nearby",
-))
-# fmt: on
-# Adjectives that lemminflect also lists as nouns ("a small burst", "faint grunts").
-_ADJECTIVES = frozenset(
-    [
-        "small",
-        "big",
-        "large",
-        "loud",
-        "faint",
-        "soft",
-        "musical",
-        "high",
-        "low",
-        "short",
-        "long",
-        "quick",
-        "heavy",
-        "light",
-        "sharp",
-        "deep",
-        "distant",
-        "young",
-        "old",
-        "several",
-        "single",
-        "double",
-        "constant",
-        "brief",
-    ]
+from dtu_audio.datasets.temporal.lexicon import (
+    ADJECTIVES,
+    BE_FOR_TAG,
+    BE_TAGS,
+    CLAUSE_OPENERS,
+    DETERMINERS,
+    PARTICLES,
+    PREPOSITIONS,
+    inflect,
+    is_adverb,
+    lemma,
+    lemmas_of,
+    verb_tag,
 )
-_CLAUSE_OPENERS = frozenset({"while", "as", "when", "whereas", "because", "that", "which", "who", ","})
-_PREPOSITIONS = frozenset({"of", "in", "on", "at", "from", "with", "near", "by", "inside", "outside", "into", "under"})
+
 _PLURAL_QUANTIFIERS = frozenset({"two", "three", "four", "five", "several", "multiple", "many", "few", "numerous"})
+
+
 _PLURAL_WORDS = frozenset({"people", "men", "women", "children", "they", "we", "police", "geese", "mice", "feet"})
+
+
 _OBJECT_PRONOUNS = {"they": "them", "he": "him", "she": "her", "we": "us", "i": "me"}
+
+
 _AGREEING_AUX = {("is", True): "are", ("are", False): "is", ("was", True): "were", ("were", False): "was"}
+
+
 _AGREEING_TAG = {("VBZ", True): "VBP", ("VBP", False): "VBZ"}
+
+
 ASPECTUAL_VERBS = frozenset({"start", "begin", "stop", "keep", "continue", "finish", "resume", "quit"})
 """Verbs that take a gerund ("starts talking"): the word before the gerund is the verb."""
+
+
 LIGHT_VERBS = frozenset({"occur", "happen"})
 """Verbs that only say an event took place: "a crunching noise occurs" is the event "a crunching noise"."""
-
-
-@lru_cache(maxsize=65536)
-def lemmas_of(word: str) -> dict[str, tuple[str, ...]]:
-    """Every word class lemminflect knows ``word`` in, with its lemmas: "barks" -> NOUN bark, VERB bark.
-
-    A word the lexicon lacks that reads as an inflected verb ("meows", "ticktocks", "oinking") gets
-    lemminflect's guessed lemmas: a plural noun or a verb when it ends in -s, a verb when in -ing or -ed.
-    """
-    word = word.lower().strip(",;:")
-    return dict(getAllLemmas(word)) or _guessed_lemmas(word)
-
-
-_UNLISTED_FUNCTION_WORDS = frozenset({"during", "towards", "whereas", "perhaps", "afterwards", "backwards", "forwards"})
-
-
-def _guessed_lemmas(word: str) -> dict[str, tuple[str, ...]]:
-    if len(word) < 4 or not word.isalpha() or word in _UNLISTED_FUNCTION_WORDS:
-        return {}
-    if not word.endswith(("s", "ing", "ed")) or word.endswith(("ss", "us", "is", "os")):
-        return {}
-    tags = ("VBZ",) if word.endswith("s") else ("VBG",) if word.endswith("ing") else ("VBD", "VBN")
-    noun = getAllLemmasOOV(word, "NOUN")["NOUN"][0]
-    verbs = [getAllLemmasOOV(word, "VERB")["VERB"][0], noun]  # "baas": the noun's lemma "baa" is the verb's
-    if word.endswith("ing") and word[-4] in "aeiou":
-        verbs.insert(0, word[:-3])  # "baaing" is "baa", not "baae"
-    for verb in verbs:
-        if any(word in getAllInflectionsOOV(verb, "VERB").get(tag, ()) for tag in tags):
-            return {"NOUN": (noun,), "VERB": (verb,)} if tags == ("VBZ",) else {"VERB": (verb,)}
-    return {}
-
-
-_lemmas = lemmas_of
-
-
-def _is_adverb(word: str) -> bool:
-    kinds = set(_lemmas(word))
-    if word.lower() in _CLAUSE_OPENERS:  # "tapping on paper as frogs croak": "as" opens a clause
-        return False
-    return "ADV" in kinds and not kinds & {"NOUN", "VERB"} and (word.lower().endswith("ly") or "ADJ" not in kinds)
-
-
-@lru_cache(maxsize=65536)
-def verb_tag(word: str) -> str:
-    """Penn tag of ``word`` as an inflected verb (VBZ, VBD, VBG, VBN), else ``""``; "speaks" -> VBZ."""
-    word = word.lower().strip(",;:")
-    if word in BE_TAGS or word in DETERMINERS:
-        return ""
-    lemmas = _lemmas(word).get("VERB")
-    if not lemmas:
-        return ""
-    forms = getAllInflections(lemmas[0], upos="VERB") or getAllInflectionsOOV(lemmas[0], "VERB")
-    return next((tag for tag in ("VBG", "VBZ", "VBD", "VBN") if word in forms.get(tag, ())), "")
-
-
-def lemma(word: str) -> str:
-    """The verb lemma of ``word`` ("speaks" -> "speak"), or the word itself when it is no verb."""
-    return _lemmas(word).get("VERB", (word.lower().strip(",;:"),))[0]
-
-
-def inflect(word: str, tag: str) -> str:
-    """``word`` as a verb in form ``tag`` ("speak", VBG -> "speaking"); a trailing comma is kept."""
-    bare = word.rstrip(",;:")
-    if not tag or not bare:
-        return word
-    if verb_tag(bare) == tag:  # "whirs" keeps its spelling, not lemminflect's "whirrs"
-        return word.lower()
-    if tag in ("VBZ", "VBP", "VBD") and lemma(bare) == "be":
-        return _BE_FOR_TAG[tag] + word[len(bare) :]
-    base = lemma(bare)
-    if "VERB" not in _lemmas(bare) and _lemmas(bare).get("NOUN"):  # "dings": the lexicon has the noun only
-        base = _lemmas(bare)["NOUN"][0]
-    forms = getInflection(base, tag=tag)
-    if tag == "VBG" and base[-1:] in ("a", "o") and not getAllLemmas(base):
-        forms = (base + "ing",)  # lemminflect guesses "baaaing" for an unlisted "baa"
-    return forms[0] + word[len(bare) :] if forms else word
 
 
 @dataclass(frozen=True)
@@ -193,7 +93,7 @@ class Clause:
     def in_subclause(self) -> bool:
         """Whether the verb belongs to a clause inside the subject ("plastic thumping as a man laughs")."""
         words = self.subject.lower().split()
-        return any(w in _CLAUSE_OPENERS for w in words[words[:1] == ["that"] :])  # "That dog barks": a determiner
+        return any(w in CLAUSE_OPENERS for w in words[words[:1] == ["that"] :])  # "That dog barks": a determiner
 
     @property
     def passive(self) -> bool:
@@ -217,7 +117,7 @@ class Clause:
             if tag == "VBG" and not aux:
                 return replace(self, aux="being", tag="VBN")
             keep = aux in BE_TAGS or aux.endswith(" being")
-            return replace(self, aux=aux if keep else _BE_FOR_TAG.get(tag, "is"), tag="VBN")
+            return replace(self, aux=aux if keep else BE_FOR_TAG.get(tag, "is"), tag="VBN")
         if aux.endswith(" being"):  # an active verb in the place of "is being fried": "is frying"
             aux, tag = finite_be(aux), "VBG"
         if self.locative and tag == "VBG" and not aux:  # "a whistle is in the background": "a whistle in ..."
@@ -261,17 +161,17 @@ def is_plural(subject: str) -> bool:
     """Whether a subject noun phrase is plural: "birds", "a man and a woman", "people"."""
     words = subject.lower().replace(",", " , ").split()
     for i in range(len(words) - 1, -1, -1):  # the subject of the last clause: "birds chirp while [a man]"
-        if words[i] in _CLAUSE_OPENERS:
+        if words[i] in CLAUSE_OPENERS:
             words = words[i + 1 :]
             break
-    cut = next((i for i, w in enumerate(words) if w in _PREPOSITIONS and i > 0), len(words))
+    cut = next((i for i, w in enumerate(words) if w in PREPOSITIONS and i > 0), len(words))
     words = words[:cut]  # "a few people [in the distance]"
     if not words:
         return False
     head = words[-1]
     if head in _PLURAL_WORDS or "and" in words:
         return True
-    nouns = _lemmas(head).get("NOUN")
+    nouns = lemmas_of(head).get("NOUN")
     return bool(nouns) and nouns[0] != head and head.endswith("s")
 
 
@@ -279,21 +179,21 @@ def _coordinated(rest: str, old: str, new: str) -> str:
     """Verbs coordinated with the head ("fades and stops") moved from form ``old`` to ``new`` too."""
     words = rest.split()
     for i in range(1, len(words)):
-        if words[i - 1].lower() in _CLAUSE_OPENERS:  # "talks while a horse snorts and trots": not the horse's
+        if words[i - 1].lower() in CLAUSE_OPENERS:  # "talks while a horse snorts and trots": not the horse's
             break
         if words[i - 1].lower() in ("and", "or") or words[i - 1].endswith(","):
             nxt = words[i + 1].lower() if i + 1 < len(words) else ""
-            noun = "NOUN" in _lemmas(words[i]) and (nxt in BE_TAGS or verb_tag(nxt) or "VERB" in _lemmas(nxt))
+            noun = "NOUN" in lemmas_of(words[i]) and (nxt in BE_TAGS or verb_tag(nxt) or "VERB" in lemmas_of(nxt))
             word = words[i].lower().rstrip(",")
             inflected = verb_tag(words[i]) == old and old in ("VBZ", "VBD", "VBG")
-            base = old == "VBP" and "VERB" in _lemmas(word) and lemma(word) == word  # "talk and laugh"
+            base = old == "VBP" and "VERB" in lemmas_of(word) and lemma(word) == word  # "talk and laugh"
             if (inflected or base) and not noun:
                 words[i] = inflect(words[i], new)
     return " ".join(words)
 
 
 def _can_be_noun(word: str) -> bool:
-    return word.lower() in DETERMINERS or "NOUN" in _lemmas(word) or not _lemmas(word)
+    return word.lower() in DETERMINERS or "NOUN" in lemmas_of(word) or not lemmas_of(word)
 
 
 def _joined_subject(words: list[str]) -> bool:
@@ -303,7 +203,7 @@ def _joined_subject(words: list[str]) -> bool:
     if "and" not in lowered:
         return False
     last = lowered[len(lowered) - lowered[::-1].index("and") :]
-    adjective = len(last) == 1 and "ADJ" in _lemmas(last[0]) and not last[0].endswith("ing")
+    adjective = len(last) == 1 and "ADJ" in lemmas_of(last[0]) and not last[0].endswith("ing")
     return bool(last) and not adjective
 
 
@@ -313,10 +213,10 @@ def _bare_verb_before_phrase(words: list[str]) -> bool:
     if len(words) < 2:
         return False
     verb, after = (w.lower().rstrip(",") for w in words)
-    if verb in _CLAUSE_OPENERS or verb in _PREPOSITIONS or verb in PARTICLES or verb in ("like", "over", "past"):
+    if verb in CLAUSE_OPENERS or verb in PREPOSITIONS or verb in PARTICLES or verb in ("like", "over", "past"):
         return False
-    base = "VERB" in _lemmas(verb) and lemma(verb) == verb
-    return base and (after in _PREPOSITIONS or after in PARTICLES or after in DETERMINERS or after in ("into", "past"))
+    base = "VERB" in lemmas_of(verb) and lemma(verb) == verb
+    return base and (after in PREPOSITIONS or after in PARTICLES or after in DETERMINERS or after in ("into", "past"))
 
 
 def _head_index(words: list[str]) -> int | None:
@@ -324,7 +224,7 @@ def _head_index(words: list[str]) -> int | None:
     for i in range(1, len(words)):
         word = words[i].lower().rstrip(",;:")
         j = i - 1  # the word before, adverbs skipped: "the wind eventually dies"
-        while j > 0 and _is_adverb(words[j]):
+        while j > 0 and is_adverb(words[j]):
             j -= 1
         before = words[j].lower().rstrip(",")
         if before in DETERMINERS or before in _NOT_A_SUBJECT_END or words[j].endswith(","):
@@ -334,49 +234,58 @@ def _head_index(words: list[str]) -> int | None:
         tag = verb_tag(word)
         if not tag:
             continue
-        after_preposition = j > 0 and words[j - 1].lower() in _PREPOSITIONS
+        after_preposition = j > 0 and words[j - 1].lower() in PREPOSITIONS
         opens_phrase = j == 0 or words[j - 1].lower() in DETERMINERS or after_preposition
-        kinds = _lemmas(before)
-        adjective = before in _ADJECTIVES or ("ADJ" in kinds and ("NOUN" not in kinds or j == 0 or after_preposition))
+        kinds = lemmas_of(before)
+        adjective = before in ADJECTIVES or ("ADJ" in kinds and ("NOUN" not in kinds or j == 0 or after_preposition))
         if adjective and tag in ("VBG", "VBD") and opens_phrase:
             continue  # "heavy breathing", "high pitched", "over rapid panting": an adjective is no subject
         nxt = words[i + 1].lower().rstrip(",;:") if i + 1 < len(words) else ""
-        takes_object = nxt in DETERMINERS or nxt in PARTICLES or _is_adverb(nxt)
-        modifier = before in _ADJECTIVES or ("ADJ" in _lemmas(before) and "NOUN" not in _lemmas(before))
-        if "NOUN" in _lemmas(word) and (modifier or verb_tag(before) == "VBG") and not takes_object:
+        takes_object = nxt in DETERMINERS or nxt in PARTICLES or is_adverb(nxt)
+        modifier = before in ADJECTIVES or ("ADJ" in lemmas_of(before) and "NOUN" not in lemmas_of(before))
+        if "NOUN" in lemmas_of(word) and (modifier or verb_tag(before) == "VBG") and not takes_object:
             continue  # "a small burst", "tapping noises", "faint grunts": a noun
-        if tag == "VBG" and nxt and set(_lemmas(nxt)) == {"NOUN"}:
+        if tag == "VBG" and nxt and set(lemmas_of(nxt)) == {"NOUN"}:
             continue
         counted = words[0].lower() in _PLURAL_QUANTIFIERS and not any(w == "and" or w.endswith(",") for w in words[:i])
-        if tag == "VBZ" and "NOUN" in _lemmas(word) and counted:
+        if tag == "VBZ" and "NOUN" in lemmas_of(word) and counted:
             continue  # "two plastic clicks", "several loud bangs": a plural noun, not a verb agreeing with one
         singular = words[0].lower() in ("a", "an", "one", "someone", "somebody", "something", "he", "she", "it")
-        if tag == "VBZ" and "NOUN" in _lemmas(word) and not singular and _bare_verb_before_phrase(words[i + 1 : i + 3]):
+        if (
+            tag == "VBZ"
+            and "NOUN" in lemmas_of(word)
+            and not singular
+            and _bare_verb_before_phrase(words[i + 1 : i + 3])
+        ):
             continue  # "ocean waves crash into the shore", "car horns honk in the distance": a plural noun
         aspectual = lemma(word) in ASPECTUAL_VERBS
-        if tag != "VBG" and "NOUN" in _lemmas(word) and verb_tag(nxt) == "VBG" and not aspectual:
+        if tag != "VBG" and "NOUN" in lemmas_of(word) and verb_tag(nxt) == "VBG" and not aspectual:
             continue  # "church bells ringing", but "a man starts talking"
-        if tag in ("VBG", "VBD") and verb_tag(nxt) == "VBZ" and ("NOUN" not in _lemmas(nxt) or "NOUN" in _lemmas(word)):
+        if (
+            tag in ("VBG", "VBD")
+            and verb_tag(nxt) == "VBZ"
+            and ("NOUN" not in lemmas_of(nxt) or "NOUN" in lemmas_of(word))
+        ):
             continue  # "rain pouring gets fainter", "a circular saw comes"
-        if tag in ("VBZ", "VBD", "VBG") and ("NOUN" in _lemmas(before) or (j > 0 and verb_tag(before) == "VBG")):
+        if tag in ("VBZ", "VBD", "VBG") and ("NOUN" in lemmas_of(before) or (j > 0 and verb_tag(before) == "VBG")):
             return j if before == "being" and tag == "VBD" and j > 0 else j + 1  # "food being fried"
     for i in range(1, len(words)):  # a plural subject with a bare verb: "birds chirp", "people talk"
         before, word = words[i - 1].lower(), words[i].lower()
         plural = (
             before in _PLURAL_WORDS
             or (
-                "NOUN" in _lemmas(before)
+                "NOUN" in lemmas_of(before)
                 and before not in DETERMINERS
-                and before not in _ADJECTIVES  # "oinks from a pig with a single squeal": a noun after it
+                and before not in ADJECTIVES  # "oinks from a pig with a single squeal": a noun after it
                 and (before.endswith("s") or _joined_subject(words[:i]))
             )
         )
         after = words[i + 1] if i + 1 < len(words) else ""
-        verb = "VERB" in _lemmas(word) and lemma(word) == word and word not in PARTICLES  # "drains | down"
-        if plural and verb and set(_lemmas(after)) != {"NOUN"}:
+        verb = "VERB" in lemmas_of(word) and lemma(word) == word and word not in PARTICLES  # "drains | down"
+        if plural and verb and set(lemmas_of(after)) != {"NOUN"}:
             return i
-        leading_adjectives = all("ADJ" in _lemmas(w) for w in words[:i])  # "strong ocean waves crash"
-        if _lemmas(before) and "NOUN" not in _lemmas(before) and not leading_adjectives:
+        leading_adjectives = all("ADJ" in lemmas_of(w) for w in words[:i])  # "strong ocean waves crash"
+        if lemmas_of(before) and "NOUN" not in lemmas_of(before) and not leading_adjectives:
             break
     return None
 
@@ -391,11 +300,11 @@ def _split_predicate(subject: str, words: list[str]) -> Clause:
     aux = words[0].lower() if words and words[0].lower() in BE_TAGS else ""
     body = words[1:] if aux else words
     if aux and aux != "being" and body and body[0].lower() == "being":  # "is being (quickly) fried"
-        participle = next((w for w in body[1:] if not _is_adverb(w)), "")
+        participle = next((w for w in body[1:] if not is_adverb(w)), "")
         if verb_tag(participle) in ("VBN", "VBD"):
             aux, body = f"{aux} being", body[1:]
     adverbs = []
-    while len(body) > 1 and _is_adverb(body[0]):
+    while len(body) > 1 and is_adverb(body[0]):
         adverbs.append(body.pop(0))
     if not body:
         return Clause(subject, "", "", "", " ".join(words), "")
@@ -423,14 +332,14 @@ def trailing_noun_phrase(text: str) -> str:
     """The noun phrase that ends ``text``, adverbs after it left out: "puts ink into a printer" ->
     "a printer", "blows out bubbles sporadically" -> "bubbles"; "" when a verb ends it."""
     words = text.split()
-    while words and _is_adverb(words[-1]):
+    while words and is_adverb(words[-1]):
         words.pop()
     start = len(words)
     while start > 0:
         word = words[start - 1].lower()
-        if word in _PREPOSITIONS or word in PARTICLES or word in ("to", "and", "onto", "by") or word.endswith(","):
+        if word in PREPOSITIONS or word in PARTICLES or word in ("to", "and", "onto", "by") or word.endswith(","):
             break
-        if verb_tag(word) and "NOUN" not in _lemmas(word):
+        if verb_tag(word) and "NOUN" not in lemmas_of(word):
             break
         start -= 1
     phrase = words[start:]
@@ -445,21 +354,21 @@ def clause_ending_in_verb(text: str) -> Clause | None:
 
     def tag(i: int) -> str:
         word = words[i].lower().rstrip(",")
-        return verb_tag(word) or ("VBP" if "VERB" in _lemmas(word) and lemma(word) == word else "")
+        return verb_tag(word) or ("VBP" if "VERB" in lemmas_of(word) and lemma(word) == word else "")
 
     def after_subject(i: int) -> bool:
         before = words[i - 1].lower()
         relative = before in ("that", "which", "who")
-        return relative or (before not in DETERMINERS and before not in _PREPOSITIONS and not before.endswith(","))
+        return relative or (before not in DETERMINERS and before not in PREPOSITIONS and not before.endswith(","))
 
     heads = [i for i in range(1, len(words)) if tag(i) in ("VBZ", "VBP", "VBD") and after_subject(i)]
     finite = [i for i in heads if tag(i) != "VBP"] or heads
     if finite:
         return _split_predicate(" ".join(words[: finite[-1]]), words[finite[-1] :])
     last = len(words) - 1  # "The bell dings loudly": a word known only as a plural noun, before an adverb
-    while last > 1 and _is_adverb(words[last]):
+    while last > 1 and is_adverb(words[last]):
         last -= 1
-    noun_only = set(_lemmas(words[last].lower())) == {"NOUN"} and words[last].lower().endswith("s")
+    noun_only = set(lemmas_of(words[last].lower())) == {"NOUN"} and words[last].lower().endswith("s")
     if not (noun_only and last < len(words) - 1 and after_subject(last)):
         return None
     return replace(_split_predicate(" ".join(words[:last]), words[last:]), tag="VBZ")
@@ -473,7 +382,11 @@ _ADJUNCT_PREPOSITIONS = frozenset((
 # fmt: on
 """Prepositions that open an adjunct after a gerund ("then running with a clank"), not an object. Not
 "on": "then typing on a keyboard" is the same someone, "then knocking on wood door" often another sound."""
+
+
 _RESULTS = frozenset({"shut", "open", "closed", "loose", "free"})
+
+
 _TAKES_AN_OBJECT = frozenset({"make", "take", "give", "let", "go", "do", "have", "get"})
 
 
@@ -481,7 +394,7 @@ def _plural_subject_verb(word: str) -> bool:
     """Whether ``word``, after a word that may be a plural noun, is its verb ("ducks | quack"), not a
     result ("slams | shut")."""
     word = word.lower().rstrip(",;:")
-    kinds = _lemmas(word)
+    kinds = lemmas_of(word)
     return "VERB" in kinds and lemma(word) == word and "ADJ" not in kinds and word not in PARTICLES | _RESULTS
 
 
@@ -504,7 +417,7 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progr
     if not words or words[0].lower() in DETERMINERS:
         return None
     i = 0
-    while i < len(words) - 1 and _is_adverb(words[i]):
+    while i < len(words) - 1 and is_adverb(words[i]):
         i += 1
     first = words[i].lower().rstrip(",;:")
     if progressive and verb_tag(first) == "VBG":
@@ -516,7 +429,7 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progr
         return _split_predicate("", words)
     after = words[i + 1] if i + 1 < len(words) else ""
     verb_after = verb_tag(after) or after.lower() in BE_TAGS  # "paper is kicked": "paper" is its subject
-    base = lemma(first) == first and "VERB" in _lemmas(first) and not ("NOUN" in _lemmas(first) and verb_after)
+    base = lemma(first) == first and "VERB" in lemmas_of(first) and not ("NOUN" in lemmas_of(first) and verb_after)
     if not tag and parallel_tag == "VBP" and base:
         tag = "VBP"  # "birds chirp then fly away"
     finite = {"VBZ", "VBD", "VBP"}
@@ -532,14 +445,14 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progr
     finite_after = "VBZ" in coordinated  # "then counts change and lets it fall": "counts" is a verb
     if (
         tag == "VBZ"
-        and "NOUN" in _lemmas(first)
+        and "NOUN" in lemmas_of(first)
         and not (rarely_a_noun or finite_after)
         and _plural_subject_verb(after)
     ):
         return None  # "then ducks quack", "then gears shift downward": a subject and its verb
     if tag == "VBG" and not (gerund_object and finite_before):
         rest = words[i + 1 :]
-        adverb = _is_adverb(rest[0]) and rest[0].lower().endswith("ly") if rest else False
+        adverb = is_adverb(rest[0]) and rest[0].lower().endswith("ly") if rest else False
         adverb = adverb or _counted_times(rest) or (rest and rest[0].lower() in _ADJUNCT_PREPOSITIONS)
         conjoined = (
             len(rest) > 1 and rest[0].lower() == "and" and verb_tag(rest[1]) == "VBG"

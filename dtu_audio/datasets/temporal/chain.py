@@ -13,20 +13,16 @@ import re
 from dataclasses import dataclass
 from dataclasses import replace as _with
 
-from dtu_audio.datasets.temporal_grammar import (
+from dtu_audio.datasets.temporal.grammar import (
     ASPECTUAL_VERBS,
-    BE_TAGS,
-    PARTICLES,
     Clause,
     clause_ending_in_verb,
     finite_be,
-    lemma,
-    lemmas_of,
     parse_clause,
     subjectless,
     trailing_noun_phrase,
-    verb_tag,
 )
+from dtu_audio.datasets.temporal.lexicon import BE_TAGS, PARTICLES, lemma, lemmas_of, verb_tag
 
 LEFT_FIRST = ("followed by", "before", "then")
 """Connectives whose first event stands on their left, in the paper's paraphrase order."""

@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from dtu_audio.datasets.temporal_chain import decapitalise
-from dtu_audio.datasets.temporal_grammar import Clause, is_plural, lemma, lemmas_of, verb_tag
+from dtu_audio.datasets.temporal.chain import decapitalise
+from dtu_audio.datasets.temporal.grammar import Clause, is_plural
+from dtu_audio.datasets.temporal.lexicon import lemma, lemmas_of, verb_tag
 
 PRONOUNS = frozenset({"it", "they", "he", "she"})
 _IMPERSONAL_VERBS = frozenset({"rain", "thunder", "snow", "drizzle", "hail", "pour", "seem", "appear"})

@@ -1,0 +1,316 @@
+"""The rewrites that reverse the order of a caption's events or swap its connective for the opposite.
+
+A caption is read as a chain of events (:mod:`.chain`, whose five connectives and opposites are
+the one vocabulary of the package). The rewrites keep the grammar: a clause moved behind
+"followed by" becomes a noun phrase ("a man speaks" -> "a man speaking"), a shared subject stays
+in front, verb forms stay with their place. A caption with a cue that cannot be rewritten gives
+``None``: it is never returned unchanged as its own "negative".
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace as _with
+
+from dtu_audio.datasets.temporal.chain import (
+    AUXILIARIES,
+    CONNECTIVES,
+    LEFT_FIRST,
+    PASSIVE,
+    RIGHT_FIRST,
+    Chain,
+    Link,
+    parse_chain,
+    render,
+)
+from dtu_audio.datasets.temporal.grammar import Clause, finite_be, is_plural, parse_clause
+from dtu_audio.datasets.temporal.lexicon import DETERMINERS, lemmas_of
+from dtu_audio.datasets.temporal.mentions import PRONOUNS, keep_in_place, split_scene, with_scene
+
+_ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
+
+
+def _form(clause: Clause) -> tuple[str, str]:
+    return (clause.aux, clause.tag)
+
+
+def _leaves_be_understood(head: Clause, vp: Clause) -> bool:
+    """Whether ``vp``, sharing ``head``'s subject, is a participle whose passive "is" is understood
+    ("refilled" of "A toilet is flushed then refilled")."""
+    return head.passive and not vp.aux and vp.tag in ("VBN", "VBD")
+
+
+def _understood(head: Clause, vp: Clause) -> Clause:
+    """A verb phrase sharing ``head``'s subject, with the passive "is" it leaves understood spelled
+    out: "refilled" of "A toilet is flushed then refilled" is "is refilled"."""
+    return _with(vp, aux=finite_be(head.aux) or head.aux) if _leaves_be_understood(head, vp) else vp
+
+
+def _reversed_group(clauses: list[Clause]) -> list[Clause]:
+    """A shared-subject group with its verb phrases in reverse order, each in the form of its new slot.
+
+    A passive's "is" stays understood where it was: "A toilet is flushed then refilled" -> "A toilet
+    is refilled then flushed".
+    """
+    head, plural = clauses[0], clauses[0].plural
+    spelled = [head] + [_understood(head, vp) for vp in clauses[1:]]
+    understood = [vp.aux != own.aux for vp, own in zip(spelled, clauses, strict=True)]
+    moved = [vp.in_form(*_form(slot), plural) for vp, slot in zip(reversed(spelled), spelled, strict=True)]
+    moved = [_with(vp, aux="") if aux and vp.passive else vp for vp, aux in zip(moved, understood, strict=True)]
+    return [_with(moved[0], subject=head.subject)] + [_with(vp, subject="") for vp in moved[1:]]
+
+
+def _in_slot(group: list[Clause], slot: Clause) -> list[Clause]:
+    """A group moved into the place of another: when both have verbs, it takes the form that place had.
+
+    "A man speaks followed by a dog barking" -> "A dog barks followed by a man speaking": the
+    finite verb stays on the left, the gerund on the right, as in the original.
+    """
+    first = group[0]
+    # "glass breaking and people laughing", "a dog growling and barking" stay noun phrases: one
+    # verb of several would change; a pronoun cannot have a gerund ("before it runs and cuts out")
+    and_ = " and " in f" {first.subject} {first.rest} ".lower()
+    coordinated = first.tag == "VBG" and and_ and first.subject.lower() not in PRONOUNS
+    simple = "," not in first.subject + slot.subject and not coordinated and not first.in_subclause
+    both = first.verb and slot.verb and first.subject and slot.subject and first.passive == slot.passive and simple
+    if not both or _form(first) == _form(slot):
+        return group
+    plural = first.plural
+    return [c.in_form(*_form(slot), plural) if _form(c) == _form(first) else c for c in group]
+
+
+_TENSES = {"is": ("is", "are"), "are": ("is", "are"), "was": ("was", "were"), "were": ("was", "were")}
+
+
+def _with_be(link: Link, plural: bool | None) -> Link:
+    """``link`` with its form of "be" agreeing with a singular or plural subject, its tense kept
+    ("was followed by" stays past), "is"/"are" added where it has none; dropped for ``None``."""
+    words = link.prefix.split()
+    if plural is None:
+        return _with(link, prefix=" ".join(w for w in words if w not in AUXILIARIES))
+    old = next((w for w in words if w in AUXILIARIES), None)
+    form = _TENSES[old or "is"][plural]
+    return _with(link, prefix=" ".join([form if w in AUXILIARIES else w for w in words] if old else [*words, form]))
+
+
+def _gerund_clause(clause: Clause) -> bool:
+    """Whether ``clause`` is a named subject with a bare gerund ("a man speaking", "people talking"),
+    not a noun phrase that only looks like one ("a low scraping", "pigeon wing flapping")."""
+    words = f"{clause.subject} {clause.rest}".lower().split()
+    subject = clause.subject.lower().split()
+    named = bool(subject) and (subject[0] in DETERMINERS or subject[0] in ("people", "men", "women", "children"))
+    noun = bool(subject) and {"NOUN"} <= set(lemmas_of(subject[-1])) and "ADJ" not in lemmas_of(subject[-1])
+    return clause.tag == "VBG" and not clause.aux and named and noun and "and" not in words
+
+
+def _joined(link: Link, left: Clause, slot: Clause) -> tuple[Link, Clause]:
+    """A link after a new left clause that took the place of ``slot``, and that clause.
+
+    Only "followed/preceded by" keep a form of "be" before them, agreeing with the new subject:
+    after "and" behind a verb ("occurs and is followed by"); after a noun phrase ("Rattling is
+    followed by"), which also takes the "is" of a progressive it replaces ("A man is speaking
+    followed by gunfire" -> "Gunfire is followed by a man speaking"); a named gerund becomes a
+    progressive instead ("Quacks are followed by a man speaking" -> "A man is speaking followed by
+    quacks").
+    """
+    prefix = link.prefix.split()
+    has_be = bool(set(prefix) & AUXILIARIES)
+    head = re.split(r"\b(?:that|which|who)\b", left.subject)[0]  # "a snap in a cycle that repeats"
+    plural = left.plural if left.verb else is_plural(head)
+    if link.connective not in PASSIVE:
+        return _with_be(link, None), left
+    if left.verb and left.tag != "VBG":  # a finite verb: "is" only after "and"
+        return _with_be(link, plural if has_be and "and" in prefix else None), left
+    without_and = _with(link, prefix=" ".join(w for w in prefix if w != "and"))
+    if has_be and _gerund_clause(left) and "," not in prefix:
+        return _with_be(without_and, None), left.in_form("is", "VBG")
+    if has_be:
+        return _with_be(without_and, plural), left
+    if not left.verb and slot.verb and finite_be(slot.aux) in AUXILIARIES and "," not in prefix:
+        return _with_be(link, plural), left
+    return link, left
+
+
+def reverse_chain(chain: Chain) -> Chain:
+    """The chain with its events in reverse order, connectives kept in place: the order becomes wrong.
+
+    Groups of verb phrases sharing a subject keep the subject in front and reverse their verb
+    phrases; verb forms, determiners that introduce or refer back, pronouns, "again" and a closing
+    background ("... as birds chirp in the background") stay with their place
+    (:mod:`~dtu_audio.datasets.temporal.mentions`); a group that lands behind "followed by" or
+    "preceded by" becomes a noun phrase.
+    """
+    scene = ""
+    if not chain.initial:
+        last, scene = split_scene(chain.clauses[-1])
+        chain = _with(chain, clauses=(*chain.clauses[:-1], last))
+    groups = [[chain.clauses[i] for i in group] for group in chain.groups]
+    reading = -1 if chain.initial else 1  # "After X, Y" is stored as "Y after X"
+    groups = keep_in_place(groups[::reading])[::reading]
+    inner = [[chain.links[i] for i in group[:-1]] for group in chain.groups]
+    joints = [chain.links[group[-1]] for group in chain.groups[:-1]]
+    clauses: list[Clause] = []
+    shared: list[bool] = []
+    links: list[Link] = []
+    for k, source in enumerate(reversed(range(len(groups)))):
+        new = _in_slot(_reversed_group(groups[source]), groups[k][0])
+        if k > 0:
+            at = len(clauses) - len(groups[source + 1])
+            joint, clauses[at] = _joined(joints[k - 1], clauses[at], groups[k - 1][0])
+            links.append(joint)
+            if joint.connective in PASSIVE and not new[0].in_subclause:  # "a man talking as metal clanks then rattles"
+                new = [new[0].as_gerund()] + [_as_noun_phrase_part(vp, new[0]) for vp in new[1:]]
+        links += inner[source]
+        clauses += new
+        shared += [False] + [True] * (len(new) - 1)
+    clauses[-1] = with_scene(clauses[-1], scene)
+    return Chain(tuple(clauses), tuple(links), tuple(shared), chain.ending, chain.initial)
+
+
+def _as_noun_phrase_part(vp: Clause, head: Clause) -> Clause:
+    """A verb phrase that shares ``head``'s subject, behind "followed by": a gerund, except a
+    passive's participle whose "is" is understood ("a door being closed then opened")."""
+    return vp if _leaves_be_understood(head, vp) else vp.in_form("", "VBG")
+
+
+def _fit_right(clause: Clause, shared: bool, connective: str, main: Clause) -> Clause | None:
+    """``clause`` made to stand on the right of ``connective`` after ``main``; ``None`` when it cannot."""
+    if connective in PASSIVE:
+        return None if shared else clause.as_gerund()
+    if shared:
+        clause = _understood(main, clause)
+        if connective in ("before", "after"):
+            return clause.in_form("", "VBG")
+        if main.aux in ("is", "are") and main.tag == "VBG":  # "is getting louder, then blows a horn"
+            return clause.in_form("", "VBZ" if main.aux == "is" else "VBP")
+        clause = clause.in_form(*_form(main))
+        return _with(clause, aux="") if main.passive and clause.passive else clause
+    return clause
+
+
+def _reads_badly(connective: str, right: Clause) -> bool:
+    """Whether a restatement would put a pronoun behind "followed by"/"preceded by" ("preceded by it
+    trailing off"): real captions say "then it trails off" instead."""
+    return connective in PASSIVE and right.subject.lower() in PRONOUNS
+
+
+def replace_chain(chain: Chain) -> Chain | None:
+    """The chain with its first connective swapped for the opposite, events in place; ``None`` if it cannot be."""
+    link = chain.links[0]
+    new = link.opposite()
+    right = _fit_right(chain.clauses[1], chain.shared[1], new.connective, chain.clauses[0])
+    if right is None:
+        return None
+    return _with(chain, clauses=(chain.clauses[0], right, *chain.clauses[2:]), links=(new, *chain.links[1:]))
+
+
+def _rewrite(caption: str, transform) -> str | None:
+    chain = parse_chain(caption)
+    if chain is None:
+        return None
+    out = transform(chain)
+    if out is None:
+        return None
+    text = render(out)
+    return None if _canonical(text) == _canonical(caption) else text
+
+
+def _canonical(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def reverse(caption: str) -> str | None:
+    """The events in reverse order, connectives kept: the order becomes wrong; ``None`` if not rewritable.
+
+    ``"A man speaks followed by a dog barking" -> "A dog barking followed by a man speaking"``;
+    ``"A woman hiccups then laughs" -> "A woman laughs then hiccups"``. A caption without a
+    connective also gives ``None``.
+    """
+    return _rewrite(caption, reverse_chain)
+
+
+def reads_the_same_reversed(caption: str) -> bool:
+    """Whether the caption's events read the same in reverse order, so that it has no order to test:
+    "A toilet flushes followed by another toilet flushing", "A car runs, stops, then runs again"."""
+    chain = parse_chain(caption)
+    return chain is not None and _canonical(render(reverse_chain(chain))) == _canonical(caption)
+
+
+def replace(caption: str) -> str | None:
+    """The first connective swapped for its opposite, events kept in place: the order becomes wrong.
+
+    followed by <-> preceded by, before <-> after, then -> after; ``None`` when not rewritable.
+    """
+    return _rewrite(caption, replace_chain)
+
+
+def connectives_in(caption: str) -> list[str]:
+    """Every connective that orders two events in ``caption``, in reading order."""
+    chain = parse_chain(caption)
+    return [] if chain is None else [link.connective for link in chain.links]
+
+
+def count_connectives(captions: Sequence[str]) -> Counter:
+    """How often each of the five connectives occurs over ``captions`` (every occurrence counts)."""
+    counts = Counter(dict.fromkeys(CONNECTIVES, 0))
+    for caption in captions:
+        counts.update(connectives_in(caption))
+    return counts
+
+
+def has_temporal_cue(caption: str) -> bool:
+    """Whether the caption uses a connective word, also in phrases such as "one after the other".
+
+    The paper's rule for its temporal test subsets. :func:`reverse` and :func:`replace` rewrite
+    every such caption they can and give ``None`` for the others, never the caption unchanged.
+    """
+    return _ANY_CONNECTIVE_RE.search(caption) is not None
+
+
+def compose(first: str, second: str, connective: str) -> str:
+    """A caption saying ``first`` happens before ``second`` with ``connective``.
+
+    The clause that opens the caption is capitalised and the other one starts lower-case; a
+    clause that lands behind "followed by"/"preceded by" becomes a noun phrase:
+    ``compose("cow mooing", "a toilet flushes", "followed by") == "Cow mooing followed by a toilet flushing"``.
+    """
+    if connective not in CONNECTIVES:
+        raise ValueError(f"unknown connective {connective!r}; expected one of {', '.join(CONNECTIVES)}")
+    text = _composed(parse_clause(first.strip()), parse_clause(second.strip()), False, Link(connective))
+    return render(text)
+
+
+def _composed(first: Clause, second: Clause, shared: bool, link: Link) -> Chain | None:
+    """The two-event chain saying ``first`` then ``second`` with ``link``; ``None`` when the grammar forbids it.
+
+    With a shared subject, ``first`` holds it and ``second`` is a verb phrase.
+    """
+    lead, follow = (first, second) if link.connective in LEFT_FIRST else _swapped(first, second, shared)
+    follow = _fit_right(follow, shared, link.connective, lead)
+    if follow is None:
+        return None
+    return Chain((lead, follow), (link,), (False, shared), "")
+
+
+def other_connectives(connective: str) -> list[str]:
+    """The four other connectives: those of the same direction first, in the paper's paraphrase order."""
+    same, other = (LEFT_FIRST, RIGHT_FIRST) if connective in LEFT_FIRST else (RIGHT_FIRST, LEFT_FIRST)
+    return [c for c in same if c != connective] + list(other)
+
+
+def _events(chain: Chain) -> tuple[Clause, Clause]:
+    """The two events of a one-connective chain in the order they happen."""
+    left, right = chain.clauses
+    if chain.links[0].connective in LEFT_FIRST:
+        return left, right
+    return _swapped(left, right, chain.shared[1])
+
+
+def _swapped(first: Clause, second: Clause, shared: bool) -> tuple[Clause, Clause]:
+    """``(second, first)``; with a shared subject, the subject stays in front and the verbs trade forms."""
+    if not shared:
+        return second, first
+    second = _understood(first, second)
+    return _with(second.in_form(*_form(first)), subject=first.subject), _with(first.in_form(*_form(second)), subject="")
