@@ -25,24 +25,12 @@ from dtu_audio.datasets.temporal.lexicon import (
 )
 
 _PLURAL_QUANTIFIERS = frozenset({"two", "three", "four", "five", "several", "multiple", "many", "few", "numerous"})
-
-
 _PLURAL_WORDS = frozenset({"people", "men", "women", "children", "they", "we", "police", "geese", "mice", "feet"})
-
-
 _OBJECT_PRONOUNS = {"they": "them", "he": "him", "she": "her", "we": "us", "i": "me"}
-
-
 _AGREEING_AUX = {("is", True): "are", ("are", False): "is", ("was", True): "were", ("were", False): "was"}
-
-
 _AGREEING_TAG = {("VBZ", True): "VBP", ("VBP", False): "VBZ"}
-
-
 ASPECTUAL_VERBS = frozenset({"start", "begin", "stop", "keep", "continue", "finish", "resume", "quit"})
 """Verbs that take a gerund ("starts talking"): the word before the gerund is the verb."""
-
-
 LIGHT_VERBS = frozenset({"occur", "happen"})
 """Verbs that only say an event took place: "a crunching noise occurs" is the event "a crunching noise"."""
 
@@ -382,11 +370,7 @@ _ADJUNCT_PREPOSITIONS = frozenset((
 # fmt: on
 """Prepositions that open an adjunct after a gerund ("then running with a clank"), not an object. Not
 "on": "then typing on a keyboard" is the same someone, "then knocking on wood door" often another sound."""
-
-
 _RESULTS = frozenset({"shut", "open", "closed", "loose", "free"})
-
-
 _TAKES_AN_OBJECT = frozenset({"make", "take", "give", "let", "go", "do", "have", "get"})
 
 

@@ -15,60 +15,27 @@ from lemminflect import getAllInflections, getAllInflectionsOOV, getAllLemmas, g
 
 BE_TAGS = {"is": "VBZ", "are": "VBP", "was": "VBD", "were": "VBD", "being": "VBG"}
 """Forms of "be" that stand before a participle, with the tag they carry."""
-
-
 BE_FOR_TAG = {"VBZ": "is", "VBP": "are", "VBD": "was"}
-
-
+"""The form of "be" for each finite tag."""
 # fmt: off
 DETERMINERS = frozenset((
     "a", "an", "the", "another", "some", "more", "several", "multiple", "many", "few", "one", "two", "three",
     "four", "five", "six", "seven", "eight", "nine", "ten", "his", "her", "their", "its", "my", "your", "our",
     "this", "that", "these", "those", "each", "every", "any", "no", "both", "all", "lots", "lot", "of", "other",
 ))
-
-
 PARTICLES = frozenset((
     "up", "down", "off", "out", "away", "again", "back", "by", "idle", "around", "along",
     "loudly", "quietly", "softly", "repeatedly", "briefly", "rapidly", "slowly", "quickly", "nearby",
 ))
-
-
+"""Words that complete a verb ("fades out", "runs idle") rather than name an object."""
+ADJECTIVES = frozenset((
+    "small", "big", "large", "loud", "faint", "soft", "musical", "high", "low", "short", "long", "quick", "heavy",
+    "light", "sharp", "deep", "distant", "young", "old", "several", "single", "double", "constant", "brief",
+))
+"""Adjectives that lemminflect also lists as nouns ("a small burst", "faint grunts")."""
 # fmt: on
-# Adjectives that lemminflect also lists as nouns ("a small burst", "faint grunts").
-ADJECTIVES = frozenset(
-    [
-        "small",
-        "big",
-        "large",
-        "loud",
-        "faint",
-        "soft",
-        "musical",
-        "high",
-        "low",
-        "short",
-        "long",
-        "quick",
-        "heavy",
-        "light",
-        "sharp",
-        "deep",
-        "distant",
-        "young",
-        "old",
-        "several",
-        "single",
-        "double",
-        "constant",
-        "brief",
-    ]
-)
-
-
 CLAUSE_OPENERS = frozenset({"while", "as", "when", "whereas", "because", "that", "which", "who", ","})
-
-
+"""Words that open a clause inside another ("a man talks while a dog barks")."""
 PREPOSITIONS = frozenset({"of", "in", "on", "at", "from", "with", "near", "by", "inside", "outside", "into", "under"})
 
 

@@ -26,7 +26,7 @@ from dtu_audio.datasets.temporal.chain import (
     parse_chain,
     render,
 )
-from dtu_audio.datasets.temporal.rewrite import _fit_right, _reads_badly, _with_be, connectives_in
+from dtu_audio.datasets.temporal.rewrite import connectives_in, fit_right, reads_badly, with_be
 
 
 def _prefix_for(own: Link, connective: str) -> str:
@@ -48,10 +48,10 @@ def _replacements(caption: str) -> dict[str, str]:
         if not fits(connective, opposite.modifier):
             continue
         link = Link(connective, opposite.modifier, _prefix_for(own, connective))
-        right = _fit_right(chain.clauses[1], chain.shared[1], connective, chain.clauses[0])
+        right = fit_right(chain.clauses[1], chain.shared[1], connective, chain.clauses[0])
         if right is None:
             continue
-        if _reads_badly(connective, right):
+        if reads_badly(connective, right):
             continue
         text = render(
             _with(chain, clauses=(chain.clauses[0], right, *chain.clauses[2:]), links=(link, *chain.links[1:]))
@@ -120,7 +120,7 @@ def _with_glue(caption: str, glue: str) -> str:
         if not finite:  # "Silence is followed by", not "Silence and is followed by"
             words = [w for w in words if w != "and"]
     link = _with(link, prefix=" ".join(words).replace(" ,", ","))
-    link = _with_be(link, left.plural) if "is" in words else link
+    link = with_be(link, left.plural) if "is" in words else link
     return render(_with(chain, links=(link, *chain.links[1:])))
 
 

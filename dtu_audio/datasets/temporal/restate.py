@@ -24,14 +24,14 @@ from dtu_audio.datasets.temporal.chain import (
 )
 from dtu_audio.datasets.temporal.lexicon import lemma
 from dtu_audio.datasets.temporal.rewrite import (
-    _composed,
-    _events,
-    _fit_right,
-    _reads_badly,
-    _swapped,
     connectives_in,
     count_connectives,
+    events_in_order,
+    fit_right,
     other_connectives,
+    reads_badly,
+    swapped,
+    two_event_chain,
 )
 
 
@@ -39,12 +39,12 @@ def _restated(caption: str, swap: bool) -> list[str]:
     chain = parse_chain(caption)
     if chain is None or len(chain.links) != 1:
         return []
-    first, second = _events(chain)
+    first, second = events_in_order(chain)
     if swap:
-        first, second = _swapped(first, second, chain.shared[1])
+        first, second = swapped(first, second, chain.shared[1])
     out = []
     for connective in other_connectives(chain.links[0].connective):
-        composed = _composed(first, second, chain.shared[1], Link(connective))
+        composed = two_event_chain(first, second, chain.shared[1], Link(connective))
         if composed is not None:
             out.append(render(_with(composed, ending=chain.ending)))
     return out
@@ -67,7 +67,7 @@ def _relinked(chain: Chain, connective: str) -> Chain | None:
         return None
     keep_aux = link.connective in PASSIVE and connective in PASSIVE
     new = Link(connective, link.modifier, clean_prefix(link.prefix, keep_aux))
-    right = _fit_right(chain.clauses[1], chain.shared[1], connective, chain.clauses[0])
+    right = fit_right(chain.clauses[1], chain.shared[1], connective, chain.clauses[0])
     if right is None:
         return None
     return _with(chain, clauses=(chain.clauses[0], right, *chain.clauses[2:]), links=(new, *chain.links[1:]))
@@ -88,11 +88,11 @@ def restatements(caption: str) -> dict[str, str]:
     if own.spelling or (chain.initial and link_matches(chain.clauses[0].text)):
         return out  # "after which" has no other spelling; "After X, Y then Z" would count differently
     if len(chain.links) == 1:
-        first, second = _events(chain)
+        first, second = events_in_order(chain)
         for connective in other_connectives(own.connective):
             if fits(connective, own.modifier):
-                composed = _composed(first, second, chain.shared[1], Link(connective, own.modifier))
-                if composed is not None and not _reads_badly(connective, composed.clauses[1]):
+                composed = two_event_chain(first, second, chain.shared[1], Link(connective, own.modifier))
+                if composed is not None and not reads_badly(connective, composed.clauses[1]):
                     out[connective] = render(_with(composed, ending=chain.ending))
         return {c: text for c, text in out.items() if c == own.connective or _restates(text, caption, [c])}
     same = LEFT_FIRST if own.connective in LEFT_FIRST else RIGHT_FIRST

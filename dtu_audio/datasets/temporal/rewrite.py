@@ -84,7 +84,7 @@ def _in_slot(group: list[Clause], slot: Clause) -> list[Clause]:
 _TENSES = {"is": ("is", "are"), "are": ("is", "are"), "was": ("was", "were"), "were": ("was", "were")}
 
 
-def _with_be(link: Link, plural: bool | None) -> Link:
+def with_be(link: Link, plural: bool | None) -> Link:
     """``link`` with its form of "be" agreeing with a singular or plural subject, its tense kept
     ("was followed by" stays past), "is"/"are" added where it has none; dropped for ``None``."""
     words = link.prefix.split()
@@ -120,16 +120,16 @@ def _joined(link: Link, left: Clause, slot: Clause) -> tuple[Link, Clause]:
     head = re.split(r"\b(?:that|which|who)\b", left.subject)[0]  # "a snap in a cycle that repeats"
     plural = left.plural if left.verb else is_plural(head)
     if link.connective not in PASSIVE:
-        return _with_be(link, None), left
+        return with_be(link, None), left
     if left.verb and left.tag != "VBG":  # a finite verb: "is" only after "and"
-        return _with_be(link, plural if has_be and "and" in prefix else None), left
+        return with_be(link, plural if has_be and "and" in prefix else None), left
     without_and = _with(link, prefix=" ".join(w for w in prefix if w != "and"))
     if has_be and _gerund_clause(left) and "," not in prefix:
-        return _with_be(without_and, None), left.in_form("is", "VBG")
+        return with_be(without_and, None), left.in_form("is", "VBG")
     if has_be:
-        return _with_be(without_and, plural), left
+        return with_be(without_and, plural), left
     if not left.verb and slot.verb and finite_be(slot.aux) in AUXILIARIES and "," not in prefix:
-        return _with_be(link, plural), left
+        return with_be(link, plural), left
     return link, left
 
 
@@ -175,7 +175,7 @@ def _as_noun_phrase_part(vp: Clause, head: Clause) -> Clause:
     return vp if _leaves_be_understood(head, vp) else vp.in_form("", "VBG")
 
 
-def _fit_right(clause: Clause, shared: bool, connective: str, main: Clause) -> Clause | None:
+def fit_right(clause: Clause, shared: bool, connective: str, main: Clause) -> Clause | None:
     """``clause`` made to stand on the right of ``connective`` after ``main``; ``None`` when it cannot."""
     if connective in PASSIVE:
         return None if shared else clause.as_gerund()
@@ -190,7 +190,7 @@ def _fit_right(clause: Clause, shared: bool, connective: str, main: Clause) -> C
     return clause
 
 
-def _reads_badly(connective: str, right: Clause) -> bool:
+def reads_badly(connective: str, right: Clause) -> bool:
     """Whether a restatement would put a pronoun behind "followed by"/"preceded by" ("preceded by it
     trailing off"): real captions say "then it trails off" instead."""
     return connective in PASSIVE and right.subject.lower() in PRONOUNS
@@ -200,7 +200,7 @@ def replace_chain(chain: Chain) -> Chain | None:
     """The chain with its first connective swapped for the opposite, events in place; ``None`` if it cannot be."""
     link = chain.links[0]
     new = link.opposite()
-    right = _fit_right(chain.clauses[1], chain.shared[1], new.connective, chain.clauses[0])
+    right = fit_right(chain.clauses[1], chain.shared[1], new.connective, chain.clauses[0])
     if right is None:
         return None
     return _with(chain, clauses=(chain.clauses[0], right, *chain.clauses[2:]), links=(new, *chain.links[1:]))
@@ -278,17 +278,17 @@ def compose(first: str, second: str, connective: str) -> str:
     """
     if connective not in CONNECTIVES:
         raise ValueError(f"unknown connective {connective!r}; expected one of {', '.join(CONNECTIVES)}")
-    text = _composed(parse_clause(first.strip()), parse_clause(second.strip()), False, Link(connective))
+    text = two_event_chain(parse_clause(first.strip()), parse_clause(second.strip()), False, Link(connective))
     return render(text)
 
 
-def _composed(first: Clause, second: Clause, shared: bool, link: Link) -> Chain | None:
+def two_event_chain(first: Clause, second: Clause, shared: bool, link: Link) -> Chain | None:
     """The two-event chain saying ``first`` then ``second`` with ``link``; ``None`` when the grammar forbids it.
 
     With a shared subject, ``first`` holds it and ``second`` is a verb phrase.
     """
-    lead, follow = (first, second) if link.connective in LEFT_FIRST else _swapped(first, second, shared)
-    follow = _fit_right(follow, shared, link.connective, lead)
+    lead, follow = (first, second) if link.connective in LEFT_FIRST else swapped(first, second, shared)
+    follow = fit_right(follow, shared, link.connective, lead)
     if follow is None:
         return None
     return Chain((lead, follow), (link,), (False, shared), "")
@@ -300,15 +300,15 @@ def other_connectives(connective: str) -> list[str]:
     return [c for c in same if c != connective] + list(other)
 
 
-def _events(chain: Chain) -> tuple[Clause, Clause]:
+def events_in_order(chain: Chain) -> tuple[Clause, Clause]:
     """The two events of a one-connective chain in the order they happen."""
     left, right = chain.clauses
     if chain.links[0].connective in LEFT_FIRST:
         return left, right
-    return _swapped(left, right, chain.shared[1])
+    return swapped(left, right, chain.shared[1])
 
 
-def _swapped(first: Clause, second: Clause, shared: bool) -> tuple[Clause, Clause]:
+def swapped(first: Clause, second: Clause, shared: bool) -> tuple[Clause, Clause]:
     """``(second, first)``; with a shared subject, the subject stays in front and the verbs trade forms."""
     if not shared:
         return second, first
