@@ -115,6 +115,8 @@ class Clause:
         if aux == "being":  # an active verb in the place of "being sprayed"
             aux, tag = "", "VBG"
         rest = _coordinated(self.rest, self.tag, tag) if tag != self.tag else self.rest
+        if tag == "VBG" and not aux and tag != self.tag and self.subject:  # not "after laughing and a man laughing"
+            rest = _gerund_conjuncts(rest, later=True)
         subject = self.subject
         if tag == "VBG" and not aux:  # "they explode" -> "them exploding"
             subject = _OBJECT_PRONOUNS.get(subject.lower(), _gerund_conjuncts(subject))
@@ -131,13 +133,20 @@ class Clause:
         return self.in_form("", "VBG")
 
 
-def _gerund_conjuncts(subject: str) -> str:
-    """A subject whose earlier conjuncts are clauses, those made noun phrases too: "birds chirp and a
-    duck" (of "birds chirp and a duck quacks") -> "birds chirping and a duck"."""
-    parts = re.split(r"(\s+and\s+|,\s+)", subject)
-    for i in range(0, len(parts) - 1, 2):
+def _gerund_conjuncts(text: str, later: bool = False) -> str:
+    """Clauses coordinated with a gerund's own, made noun phrases too: the earlier conjuncts of its
+    subject ("birds chirp and a duck" of "birds chirp and a duck quacks" -> "birds chirping and a
+    duck"), or with ``later`` those after its verb, up to a clause of its own ("honks twice and keys
+    jingle" -> "... and keys jingling", not "while a dog barks")."""
+    parts = re.split(r"(\s+and\s+|,\s+)", text)
+    indices = range(2, len(parts), 2) if later else range(0, len(parts) - 1, 2)
+    for i in indices:
+        if later and CLAUSE_OPENERS & set(parts[i - 2].lower().split()):
+            break
         clause = parse_clause(parts[i])
-        if clause.subject and clause.verb and clause.tag in ("VBZ", "VBP") and not clause.aux:
+        first = clause.subject.split()[0].lower() if clause.subject else ""
+        described = later and first not in DETERMINERS and "ADJ" in lemmas_of(first)  # "in short, rapid strokes"
+        if clause.subject and clause.verb and clause.tag in ("VBZ", "VBP") and not clause.aux and not described:
             parts[i] = clause.as_gerund().text
     return "".join(parts)
 
@@ -233,6 +242,8 @@ def _head_index(words: list[str]) -> int | None:
         modifier = before in ADJECTIVES or ("ADJ" in lemmas_of(before) and "NOUN" not in lemmas_of(before))
         if "NOUN" in lemmas_of(word) and (modifier or verb_tag(before) == "VBG") and not takes_object:
             continue  # "a small burst", "tapping noises", "faint grunts": a noun
+        if tag == "VBG" and "with" in {w.lower() for w in words[max(0, j - 2) : j]}:
+            continue  # "humming of a motor with people screaming": a noun phrase
         if tag == "VBG" and nxt and set(lemmas_of(nxt)) == {"NOUN"}:
             continue
         counted = words[0].lower() in _PLURAL_QUANTIFIERS and not any(w == "and" or w.endswith(",") for w in words[:i])

@@ -57,9 +57,10 @@ def _reversed_group(clauses: list[Clause]) -> list[Clause]:
     head, plural = clauses[0], clauses[0].plural
     spelled = [head] + [_understood(head, vp) for vp in clauses[1:]]
     understood = [vp.aux != own.aux for vp, own in zip(spelled, clauses, strict=True)]
-    moved = [vp.in_form(*_form(slot), plural) for vp, slot in zip(reversed(spelled), spelled, strict=True)]
+    bare = [_with(vp, subject="") for vp in reversed(spelled)]  # verb phrases: their subject stays in front
+    moved = [vp.in_form(*_form(slot), plural) for vp, slot in zip(bare, spelled, strict=True)]
     moved = [_with(vp, aux="") if aux and vp.passive else vp for vp, aux in zip(moved, understood, strict=True)]
-    return [_with(moved[0], subject=head.subject)] + [_with(vp, subject="") for vp in moved[1:]]
+    return [_with(moved[0], subject=head.subject), *moved[1:]]
 
 
 def _in_slot(group: list[Clause], slot: Clause) -> list[Clause]:
@@ -313,4 +314,5 @@ def swapped(first: Clause, second: Clause, shared: bool) -> tuple[Clause, Clause
     if not shared:
         return second, first
     second = _understood(first, second)
-    return _with(second.in_form(*_form(first)), subject=first.subject), _with(first.in_form(*_form(second)), subject="")
+    lead = _with(second.in_form(*_form(first)), subject=first.subject)
+    return lead, _with(first, subject="").in_form(*_form(second), plural=first.plural)
