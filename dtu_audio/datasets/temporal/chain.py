@@ -41,7 +41,12 @@ OPPOSITE = {
 PASSIVE = frozenset({"followed by", "preceded by"})
 """Connectives that take a noun phrase on their right ("followed by a man speaking")."""
 
-_BY_MODIFIERS = ("shortly", "soon", "quickly", "immediately", "closely", "directly", "briefly", "later", "then")
+_BY_MODIFIERS = (
+    "shortly", "soon", "quickly", "immediately", "closely", "directly", "briefly", "a moment later", "moments later",
+    "seconds later", "later", "then",
+)  # fmt: skip
+# Words after "then" that time it ("and then later", "then shortly after"): kept as its spelling.
+_THEN_MODIFIERS = ("later", "soon after", "shortly after", "soon", "shortly", "immediately", "eventually")
 _TIME_MODIFIERS = (
     "shortly", "soon", "right", "just", "immediately", "directly", "quickly", "briefly", "not long", "long",
     "moments", "seconds", "only", "even", "then",
@@ -49,11 +54,12 @@ _TIME_MODIFIERS = (
 # Modifiers that still read when the connective turns into its opposite ("right before", "preceded shortly by").
 _REVERSIBLE_MODIFIERS = {"shortly", "quickly", "immediately", "closely", "directly", "briefly", "right", "just"}
 _REVERSIBLE_MODIFIERS |= {"moments", "seconds", "only", "even"}
-_BY = "|".join(_BY_MODIFIERS)
+_BY = "|".join(m.replace(" ", r"\s+") for m in _BY_MODIFIERS)
+_THEN = "|".join(m.replace(" ", r"\s+") for m in _THEN_MODIFIERS)
 _TIME = "|".join(m.replace(" ", r"\s+") for m in _TIME_MODIFIERS)
 _CORE = (
     rf"(?:(?P<m1>{_BY})\s+)?(?P<by>followed|preceded)(?:\s+(?P<m2>{_BY}))?\s+by"
-    r"|(?P<then>then|after\s+(?:which|that|this))"
+    rf"|(?P<then>then(?:\s+(?:{_THEN})(?=\s*,?\s*\w))?|after\s+(?:which|that|this))"
     rf"|(?:(?P<m3>{_TIME})\s+)?(?P<ba>before|after)"
 )
 _LINK_RE = re.compile(
@@ -71,7 +77,8 @@ _INITIAL_WORD_RE = re.compile(rf"^\s*(?:(?:{_TIME})\s+)?(?:before|after)\s+(?!an
 _NOT_AN_ORDER_RE = re.compile(
     r"\b(?:before\s+and\s+after|after\s+and\s+before|(?:every\s+)?now\s+and\s+then|then\s+(?:again|on)\b"
     r"|(?:one|each)\s+(?:right\s+|just\s+)?after\s+(?:the\s+)?(?:other|another)|(?P<again>\w+)\s+after\s+(?P=again)\b"
-    r"|(?:than|as|ever|never|heard|seen)\s+before|before\s+(?:long|that|then|now)|after\s+all"
+    r"|(?:than|as|ever|never)\s+before|(?:heard|seen)\s+before(?=\s*[.,;!]?\s*$)|before\s+(?:long|that|then|now)"
+    r"|after\s+all"
     r"|after\s+(?:a\s+)?(?:while|moment|bit|short\s+time|some\s+time)\b|(?:before|after)\s+(?=and\b)"
     r"|(?:again|back|and)\s+and\s+then|then\s*$)",
     re.IGNORECASE,
