@@ -21,6 +21,7 @@ from dtu_audio.datasets.temporal.lexicon import (
     is_adverb,
     lemma,
     lemmas_of,
+    unlisted,
     verb_tag,
 )
 
@@ -180,7 +181,8 @@ def _coordinated(rest: str, old: str, new: str) -> str:
             break
         if words[i - 1].lower() in ("and", "or") or words[i - 1].endswith(","):
             nxt = words[i + 1].lower() if i + 1 < len(words) else ""
-            noun = "NOUN" in lemmas_of(words[i]) and (nxt in BE_TAGS or verb_tag(nxt) or "VERB" in lemmas_of(nxt))
+            verb_next = nxt in BE_TAGS or verb_tag(nxt) or "VERB" in lemmas_of(nxt)
+            noun = "NOUN" in lemmas_of(words[i]) and verb_next and nxt not in _RESULTS  # not "slams shut"
             word = words[i].lower().rstrip(",")
             inflected = verb_tag(words[i]) == old and old in ("VBZ", "VBD", "VBG")
             base = old == "VBP" and "VERB" in lemmas_of(word) and lemma(word) == word  # "talk and laugh"
@@ -229,7 +231,7 @@ def _head_index(words: list[str]) -> int | None:
         if word in BE_TAGS and word != "being":
             return j + 1
         tag = verb_tag(word)
-        if not tag:
+        if not tag or (word in _RESULTS and tag in ("VBD", "VBN")):  # "slams shut": a result, no head
             continue
         after_preposition = j > 0 and words[j - 1].lower() in PREPOSITIONS
         opens_phrase = j == 0 or words[j - 1].lower() in DETERMINERS or after_preposition
@@ -266,7 +268,10 @@ def _head_index(words: list[str]) -> int | None:
             and ("NOUN" not in lemmas_of(nxt) or "NOUN" in lemmas_of(word))
         ):
             continue  # "rain pouring gets fainter", "a circular saw comes"
-        if tag in ("VBZ", "VBD", "VBG") and ("NOUN" in lemmas_of(before) or (j > 0 and verb_tag(before) == "VBG")):
+        unlisted_noun = unlisted(before) and words[0].lower() in ("a", "an", "one")  # "a racecar zooms"
+        if tag in ("VBZ", "VBD", "VBG") and (
+            "NOUN" in lemmas_of(before) or unlisted_noun or (j > 0 and verb_tag(before) == "VBG")
+        ):
             return j if before == "being" and tag == "VBD" and j > 0 else j + 1  # "food being fried"
     for i in range(1, len(words)):  # a plural subject with a bare verb: "birds chirp", "people talk"
         before, word = words[i - 1].lower(), words[i].lower()
@@ -280,7 +285,9 @@ def _head_index(words: list[str]) -> int | None:
             )
         )
         after = words[i + 1] if i + 1 < len(words) else ""
-        verb = "VERB" in lemmas_of(word) and lemma(word) == word and word not in PARTICLES  # "drains | down"
+        base = "VERB" in lemmas_of(word) and lemma(word) == word
+        result = word in _RESULTS and verb_tag(before) == "VBZ"  # "slams shut", but "the doors open"
+        verb = (base or unlisted(word)) and word not in PARTICLES and not result  # "pigs oink"; not "drains down"
         if plural and verb and set(lemmas_of(after)) != {"NOUN"}:
             return i
         leading_adjectives = all("ADJ" in lemmas_of(w) for w in words[:i])  # "strong ocean waves crash"
@@ -311,9 +318,27 @@ def _split_predicate(subject: str, words: list[str]) -> Clause:
     tag = verb_tag(verb)
     if aux and not tag:  # "is loud", "are heard" with an unknown word: keep "be" as the verb
         return Clause(subject, "", "", words[0], " ".join(words[1:]), BE_TAGS[aux])
-    if not aux and not tag:
-        tag = "VBP"
+    if not aux and not tag:  # a verb the lexicon knows only as a plural noun ("dings"), or not at all ("oink")
+        tag = "VBZ" if set(lemmas_of(verb)) == {"NOUN"} and verb.lower().endswith("s") else "VBP"
+    if not aux and tag in ("VBN", "VBD") and lemma(verb) == verb.lower() and is_plural(subject):
+        tag = "VBP"  # "children run out", not the participle "run"
     return Clause(subject, aux, " ".join(adverbs), verb, " ".join(body[1:]), tag)
+
+
+def _noun_only_verb(words: list[str]) -> int | None:
+    """Index of a word the lexicon knows only as a plural noun that follows a singular subject, and
+    so must be its verb ("An elevator dings", "The cash register dings"); ``None`` when there is none."""
+    if len(words) < 3 or words[0].lower() not in ("a", "an", "one", "the"):
+        return None
+    for k in range(2, len(words)):
+        word, before = words[k].lower().rstrip(",;:"), words[k - 1].lower()
+        if before in PREPOSITIONS or before in CLAUSE_OPENERS or before in DETERMINERS:
+            return None
+        noun = "NOUN" in lemmas_of(before) or unlisted(before)
+        singular = noun and lemma(before) == before and not before.endswith("s")
+        if set(lemmas_of(word)) == {"NOUN"} and word.endswith("s") and not word.endswith("ss") and singular:
+            return k
+    return None
 
 
 def parse_clause(text: str) -> Clause:
@@ -323,8 +348,15 @@ def parse_clause(text: str) -> Clause:
     if head is None and len(words) > 1 and lemma(words[-1].lower()) in LIGHT_VERBS:
         head = len(words) - 1  # "a low whooshing occurs"
     if head is None:
+        head = _noun_only_verb(words)
+    if head is None:
         return Clause(text, "", "", "", "", "")
     return _split_predicate(" ".join(words[:head]), words[head:])
+
+
+_OTHER_PREPOSITIONS = frozenset(
+    {"to", "and", "onto", "through", "across", "over", "toward", "towards", "past", "against", "behind", "about"}
+)
 
 
 def trailing_noun_phrase(text: str) -> str:
@@ -336,7 +368,7 @@ def trailing_noun_phrase(text: str) -> str:
     start = len(words)
     while start > 0:
         word = words[start - 1].lower()
-        if word in PREPOSITIONS or word in PARTICLES or word in ("to", "and", "onto", "by") or word.endswith(","):
+        if word in PREPOSITIONS or word in PARTICLES or word in _OTHER_PREPOSITIONS or word.endswith(","):
             break
         if verb_tag(word) and "NOUN" not in lemmas_of(word):
             break
@@ -409,7 +441,7 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progr
     receding into the distance").
     """
     words = text.split()
-    if not words or words[0].lower() in DETERMINERS:
+    if not words or words[0].lower() in DETERMINERS or words[0].lower() in _PLURAL_WORDS:  # "then people cheer"
         return None
     i = 0
     while i < len(words) - 1 and is_adverb(words[i]):
@@ -427,6 +459,9 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progr
     base = lemma(first) == first and "VERB" in lemmas_of(first) and not ("NOUN" in lemmas_of(first) and verb_after)
     if not tag and parallel_tag == "VBP" and base:
         tag = "VBP"  # "birds chirp then fly away"
+    noun_only = set(lemmas_of(first)) == {"NOUN"} and first.endswith("s")  # "clacks then dings (loudly)"
+    if not tag and parallel_tag == "VBZ" and noun_only and (not after or is_adverb(after) or after in PARTICLES):
+        tag = "VBZ"
     finite = {"VBZ", "VBD", "VBP"}
     participles = {tag, parallel_tag} <= {"VBN", "VBD"}  # "is poured and then stirred and then shaken"
     parallel = (

@@ -37,6 +37,14 @@ ADJECTIVES = frozenset((
 CLAUSE_OPENERS = frozenset({"while", "as", "when", "whereas", "because", "that", "which", "who", ","})
 """Words that open a clause inside another ("a man talks while a dog barks")."""
 PREPOSITIONS = frozenset({"of", "in", "on", "at", "from", "with", "near", "by", "inside", "outside", "into", "under"})
+# fmt: off
+_UNLISTED_FUNCTION_WORDS = frozenset((
+    "and", "but", "nor", "with", "from", "against", "into", "onto", "upon", "than", "of", "for", "at", "the", "a",
+    "an", "during", "towards", "toward", "among", "amid", "until", "if", "every", "although", "beside", "whereas",
+    "whilst", "perhaps", "afterwards", "backwards", "forwards", "plus", "via", "three",
+))
+# fmt: on
+"""Words lemminflect does not list that are no content words (it lists "or", "to", "by", "over")."""
 
 
 @lru_cache(maxsize=65536)
@@ -50,7 +58,10 @@ def lemmas_of(word: str) -> dict[str, tuple[str, ...]]:
     return dict(getAllLemmas(word)) or _guessed_lemmas(word)
 
 
-_UNLISTED_FUNCTION_WORDS = frozenset({"during", "towards", "whereas", "perhaps", "afterwards", "backwards", "forwards"})
+def unlisted(word: str) -> bool:
+    """Whether ``word`` is a content word the lexicon does not list ("racecar", "oink")."""
+    word = word.lower().strip(",;:")
+    return len(word) > 2 and word.isalpha() and word not in _UNLISTED_FUNCTION_WORDS and not getAllLemmas(word)
 
 
 def _guessed_lemmas(word: str) -> dict[str, tuple[str, ...]]:
@@ -61,8 +72,8 @@ def _guessed_lemmas(word: str) -> dict[str, tuple[str, ...]]:
     tags = ("VBZ",) if word.endswith("s") else ("VBG",) if word.endswith("ing") else ("VBD", "VBN")
     noun = getAllLemmasOOV(word, "NOUN")["NOUN"][0]
     verbs = [getAllLemmasOOV(word, "VERB")["VERB"][0], noun]  # "baas": the noun's lemma "baa" is the verb's
-    if word.endswith("ing") and word[-4] in "aeiou":
-        verbs.insert(0, word[:-3])  # "baaing" is "baa", not "baae"
+    if word.endswith("ing") and (word[-4] in "aeiou" or getAllLemmas(word[:-3])):
+        verbs.insert(0, word[:-3])  # "baaing" is "baa", not "baae"; "dinging" the listed "ding"
     for verb in verbs:
         if any(word in getAllInflectionsOOV(verb, "VERB").get(tag, ()) for tag in tags):
             return {"NOUN": (noun,), "VERB": (verb,)} if tags == ("VBZ",) else {"VERB": (verb,)}

@@ -6,7 +6,9 @@ and the dog barks *again*". Moving these words with their events gives a reversa
 original would contain ("The man laughs, then a man speaks", "Another man speaks followed by a
 man speaking"), which a text-only classifier spots at once. Here the events move and these words
 stay where they were: the first mention of a sound keeps its introducing determiner, a pronoun
-keeps its place behind the noun it stands for, "again" stays at the end, and a background
+keeps its place behind the noun it stands for (trading words with that noun when the two change
+order: "Bees buzz before a man swats at them" -> "A man swats at bees before they buzz"), "again"
+stays at the end, and a background
 that closes the caption ("... as birds chirp in the background") stays at its end. A caption
 whose events then read as they did ("a man speaks then another man speaks") says the same in
 both orders, and its reversal is no negative.
@@ -18,13 +20,21 @@ import re
 from dataclasses import replace
 
 from dtu_audio.datasets.temporal.chain import decapitalise
-from dtu_audio.datasets.temporal.grammar import Clause, is_plural
-from dtu_audio.datasets.temporal.lexicon import lemma, lemmas_of, verb_tag
+from dtu_audio.datasets.temporal.grammar import Clause, is_plural, trailing_noun_phrase
+from dtu_audio.datasets.temporal.lexicon import CLAUSE_OPENERS, DETERMINERS, lemma, lemmas_of, verb_tag
 
 PRONOUNS = frozenset({"it", "they", "he", "she"})
-_IMPERSONAL_VERBS = frozenset({"rain", "thunder", "snow", "drizzle", "hail", "pour", "seem", "appear"})
 """Pronouns that stand for a sound named before them."""
+_IMPERSONAL_VERBS = frozenset({"rain", "thunder", "snow", "drizzle", "hail", "pour", "seem", "appear"})
+_OBJECT_CASE = {"it": "it", "they": "them", "he": "him", "she": "her"}
+_SUBJECT_CASE = {"it": "it", "them": "they", "him": "he", "her": "she"}
+_MALE = frozenset({"man", "boy", "male", "guy"})
+_PARTICLES_AFTER_PRONOUN = ("up", "down", "out", "away", "back")
+_PHRASAL_VERBS = frozenset({"turn", "switch", "shut", "put", "take", "flip", "knock", "tip", "try"})
+"""Particles that follow a pronoun object: "picks it up", not "picks up it"."""
+_FEMALE = frozenset({"woman", "girl", "female", "lady"})
 _PEOPLE = frozenset({"man", "woman", "male", "female", "boy", "girl", "person", "child", "kid", "lady", "guy", "baby"})
+_SOMEONE = frozenset({"someone", "somebody", "a person", "he", "she"})
 _GENERIC = frozenset({"", "sound", "noise"})  # "a clicking sound ... a hissing sound": two sounds, not one
 _REFERRING = ("the same", "the other", "the", "another", "more", "one", "a", "an", "some")
 _DETERMINER_RE = re.compile(rf"^(?P<det>{'|'.join(_REFERRING)})\s+(?P<body>\S.*)$", re.IGNORECASE)
@@ -91,8 +101,9 @@ def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
         if det in PRONOUNS and not impersonal:  # it stands for one thing, he and she for one person, they for several
             before = groups[i - 1][0] if i else None
             agrees = before is not None and bool(before.verb) and (det == "they") == is_plural(before.subject)
-            if agrees and det in ("he", "she"):
-                agrees = _head(_mention(before.subject)[1]) in _PEOPLE
+            person = before is not None and _is_person(before.subject)
+            if agrees:  # he and she stand for a person, it for a thing ("someone strikes a match and then it burns")
+                agrees = person if det in ("he", "she") else not (det == "it" and person)
             keys.append(keys[-1] if agrees else "")
         else:
             descriptive = det == "the" and " of " in f" {body} "  # "the sound of an engine" introduces a sound
@@ -152,8 +163,92 @@ def with_scene(clause: Clause, scene: str) -> Clause:
     return _with_tail(clause, f"{tail}{glue}{scene}".strip())
 
 
+def _pronoun_for(phrase: str, case: dict[str, str]) -> str:
+    """The pronoun that can stand for ``phrase`` ("bees" -> they/them, "a match" -> it), "" if unsure."""
+    head = _head(_mention(phrase)[1])
+    if head in _MALE or head in _FEMALE:
+        return case["him" if head in _MALE else "her"] if "him" in case else case["he" if head in _MALE else "she"]
+    if head in _PEOPLE or phrase.lower() in _SOMEONE or not head:
+        return ""
+    return case["them" if "them" in case else "they"] if is_plural(phrase) else "it"
+
+
+def _placed_pronouns(groups: list[list[Clause]]) -> list[list[Clause]]:
+    """Two events where the second refers back to the first with a pronoun trade the pronoun and the
+    noun phrase it stands for, so that the sound is still named before it is referred to: "Bees buzz
+    before a man swats at them" reads "A man swats at bees before they buzz" once reversed, and
+    "Someone strikes a match and then it burns" reads "A match burns and then someone strikes it".
+    Only where the noun phrase is the one candidate: not "running the water at the sink then turned it off"."""
+    if len(groups) == 1 and len(groups[0]) == 2:  # "rummages through a bag before zipping it closed"
+        first, later = groups[0]
+        objects = _objects(later.rest)
+        phrase = _only_noun_phrase(first, later)
+        if len(objects) == 1 and phrase and _pronoun_for(phrase, _OBJECT_CASE) == objects[0]:
+            first = replace(first, rest=_pronoun_in(first, phrase, objects[0]))
+            return [[first, replace(later, rest=_swap_word(later.rest, objects[0], phrase))]]
+    if len(groups) != 2:
+        return groups
+    (first, *_), later = groups
+    objects = [w for c in [*groups[0], *later] for w in _objects(c.rest)]
+    subject = later[0].subject.lower()
+    gerund = first.tag == "VBG" and not first.aux  # "a woman crying": no "she crying"
+    if len(objects) == 1 and subject not in PRONOUNS and not gerund:  # "a man swats at them": the first's subject
+        pronoun = objects[0]
+        if first.subject and _pronoun_for(first.subject, _OBJECT_CASE) == pronoun:
+            rests = [_swap_word(c.rest, pronoun, decapitalise(first.subject)) for c in later]
+            swapped = [replace(c, rest=r) for c, r in zip(later, rests, strict=True)]
+            lead = replace(first, subject=_SUBJECT_CASE[pronoun])
+            return [[lead, *groups[0][1:]], swapped]
+    own = _pronoun_for(first.subject, _SUBJECT_CASE) == subject or (subject == "they" and _is_person(first.subject))
+    if subject in ("it", "they") and not objects and first.verb and not own:  # "strikes a match and then it burns"
+        last = groups[0][-1]
+        phrase = _only_noun_phrase(last, later[0])
+        if phrase and _pronoun_for(phrase, _SUBJECT_CASE) == subject:
+            rest = _pronoun_in(last, phrase, _OBJECT_CASE[subject])
+            return [[*groups[0][:-1], replace(last, rest=rest)], [replace(later[0], subject=phrase), *later[1:]]]
+    return groups
+
+
+def _objects(rest: str) -> list[str]:
+    """The object pronouns in a verb phrase's rest: "at them", "opens it", not "as it passes"."""
+    words = rest.lower().replace(",", " , ").split()
+    subject_before = CLAUSE_OPENERS | {"and", "then", "before", "after", "until", "because", "but", ","}
+    return [w for i, w in enumerate(words) if w in _SUBJECT_CASE and (i == 0 or words[i - 1] not in subject_before)]
+
+
+def _only_noun_phrase(clause: Clause, later: Clause) -> str:
+    """The noun phrase that ends ``clause``'s rest when it is the only one there, introduced by a
+    determiner, and not named again in ``later``; else ""."""
+    phrase = trailing_noun_phrase(clause.rest)
+    words = clause.rest.lower().split()
+    if not phrase or phrase.split()[0].lower() not in DETERMINERS or sum(w in DETERMINERS for w in words) != 1:
+        return ""
+    if _objects(clause.rest) or f" {_head(phrase)} " in f" {later.text.lower()} ":
+        return ""
+    return phrase
+
+
+def _is_person(subject: str) -> bool:
+    return _head(_mention(subject)[1]) in _PEOPLE or subject.lower() in _SOMEONE
+
+
+def _swap_word(text: str, old: str, new: str) -> str:
+    return re.sub(rf"\b{re.escape(old)}\b", new, text, count=1, flags=re.IGNORECASE)
+
+
+def _pronoun_in(clause: Clause, phrase: str, pronoun: str) -> str:
+    """``clause``'s rest with ``phrase`` said as ``pronoun``, before a particle: "picks up a phone" ->
+    "picks it up", "turns on a faucet" -> "turns it on", but "thumps on it"."""
+    particles = _PARTICLES_AFTER_PRONOUN + (("on", "off", "over") if lemma(clause.verb) in _PHRASAL_VERBS else ())
+    text = clause.rest
+    particle = re.match(rf"^(?P<p>{'|'.join(particles)})\s+{re.escape(phrase)}\b", text, re.IGNORECASE)
+    if particle:
+        return f"{pronoun} {particle.group('p')}{text[particle.end() :]}"
+    return _swap_word(text, phrase, pronoun)
+
+
 def keep_in_place(groups: list[list[Clause]]) -> list[list[Clause]]:
     """Groups of a caption in reading order, rewritten so that, once read in reverse order, each
     mention of a sound and each "again" stands where it stood: the first mention still introduces
     ("a"), the later ones refer back ("the", "another", "it"), and "again" ends the caption."""
-    return _placed_subjects(_placed_repeat(groups))
+    return _placed_subjects(_placed_pronouns(_placed_repeat(groups)))
