@@ -209,6 +209,32 @@ def _placed_pronouns(groups: list[list[Clause]]) -> list[list[Clause]]:
     return groups
 
 
+def _placed_determiners(groups: list[list[Clause]]) -> list[list[Clause]]:
+    """Two events that name one sound, once as a subject and once inside the other's verb phrase,
+    trade its determiners, so that "a" still introduces it: "Someone knocks on a door, then the door
+    opens" reads "The door opens ..." no more but "A door opens, then someone knocks on the door"."""
+    if len(groups) != 2:
+        return groups
+    out = [list(group) for group in groups]
+    for subject_at, phrase_at in ((1, 0), (0, 1)):
+        det, body = _mention(out[subject_at][0].subject)
+        head = _head(body)
+        if det not in ("a", "an", "the") or not head or head in _GENERIC:
+            continue
+        wanted = ("a", "an") if det == "the" else ("the",)
+        for k, clause in enumerate(out[phrase_at]):
+            match = re.search(
+                rf"\b(?P<det>{'|'.join(wanted)})\s+(?P<body>(?:\w+\s+){{0,2}}?{re.escape(head)})\b", clause.rest
+            )
+            if match:
+                new_det = _with_determiner(det, match.group("body")).split()[0]
+                rest = f"{clause.rest[: match.start()]}{new_det} {match.group('body')}{clause.rest[match.end() :]}"
+                out[phrase_at][k] = replace(clause, rest=rest)
+                out[subject_at][0] = _subject_of(out[subject_at], _with_determiner(match.group("det"), body))[0]
+                return out
+    return groups
+
+
 def _objects(rest: str) -> list[str]:
     """The object pronouns in a verb phrase's rest: "at them", "opens it", not "as it passes"."""
     words = rest.lower().replace(",", " , ").split()
@@ -251,4 +277,4 @@ def keep_in_place(groups: list[list[Clause]]) -> list[list[Clause]]:
     """Groups of a caption in reading order, rewritten so that, once read in reverse order, each
     mention of a sound and each "again" stands where it stood: the first mention still introduces
     ("a"), the later ones refer back ("the", "another", "it"), and "again" ends the caption."""
-    return _placed_subjects(_placed_pronouns(_placed_repeat(groups)))
+    return _placed_subjects(_placed_determiners(_placed_pronouns(_placed_repeat(groups))))
