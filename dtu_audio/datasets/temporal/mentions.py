@@ -189,10 +189,11 @@ def _placed_pronouns(groups: list[list[Clause]]) -> list[list[Clause]]:
     if len(groups) != 2:
         return groups
     (first, *_), later = groups
-    objects = [w for c in [*groups[0], *later] for w in _objects(c.rest)]
+    objects = [w for c in later for w in _objects(c.rest)]
+    own_objects = [w for c in groups[0] for w in _objects(c.rest)]  # "a floor creaks as someone walks across it"
     subject = later[0].subject.lower()
     gerund = first.tag == "VBG" and not first.aux  # "a woman crying": no "she crying"
-    if len(objects) == 1 and subject not in PRONOUNS and not gerund:  # "a man swats at them": the first's subject
+    if len(objects) == 1 and not own_objects and subject not in PRONOUNS and not gerund:  # "a man swats at them"
         pronoun = objects[0]
         if first.subject and _pronoun_for(first.subject, _OBJECT_CASE) == pronoun:
             rests = [_swap_word(c.rest, pronoun, decapitalise(first.subject)) for c in later]
@@ -200,7 +201,9 @@ def _placed_pronouns(groups: list[list[Clause]]) -> list[list[Clause]]:
             lead = replace(first, subject=_SUBJECT_CASE[pronoun])
             return [[lead, *groups[0][1:]], swapped]
     own = _pronoun_for(first.subject, _SUBJECT_CASE) == subject or (subject == "they" and _is_person(first.subject))
-    if subject in ("it", "they") and not objects and first.verb and not own:  # "strikes a match and then it burns"
+    if (
+        subject in ("it", "they") and not objects + own_objects and first.verb and not own
+    ):  # "strikes a match, then it burns"
         last = groups[0][-1]
         phrase = _only_noun_phrase(last, later[0])
         if phrase and _pronoun_for(phrase, _SUBJECT_CASE) == subject:
