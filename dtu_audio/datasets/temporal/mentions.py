@@ -175,41 +175,55 @@ def _pronoun_for(phrase: str, case: dict[str, str]) -> str:
 
 def _placed_pronouns(groups: list[list[Clause]]) -> list[list[Clause]]:
     """Two events where the second refers back to the first with a pronoun trade the pronoun and the
-    noun phrase it stands for, so that the sound is still named before it is referred to: "Bees buzz
-    before a man swats at them" reads "A man swats at bees before they buzz" once reversed, and
-    "Someone strikes a match and then it burns" reads "A match burns and then someone strikes it".
-    Only where the noun phrase is the one candidate: not "running the water at the sink then turned it off"."""
-    if len(groups) == 1 and len(groups[0]) == 2:  # "rummages through a bag before zipping it closed"
-        first, later = groups[0]
-        objects = _objects(later.rest)
-        phrase = _only_noun_phrase(first, later)
-        if len(objects) == 1 and phrase and _pronoun_for(phrase, _OBJECT_CASE) == objects[0]:
-            first = replace(first, rest=_pronoun_in(first, phrase, objects[0]))
-            return [[first, replace(later, rest=_swap_word(later.rest, objects[0], phrase))]]
-    if len(groups) != 2:
-        return groups
-    (first, *_), later = groups
-    objects = [w for c in later for w in _objects(c.rest)]
-    own_objects = [w for c in groups[0] for w in _objects(c.rest)]  # "a floor creaks as someone walks across it"
-    subject = later[0].subject.lower()
-    gerund = first.tag == "VBG" and not first.aux  # "a woman crying": no "she crying"
-    if len(objects) == 1 and not own_objects and subject not in PRONOUNS and not gerund:  # "a man swats at them"
-        pronoun = objects[0]
-        if first.subject and _pronoun_for(first.subject, _OBJECT_CASE) == pronoun:
-            rests = [_swap_word(c.rest, pronoun, decapitalise(first.subject)) for c in later]
-            swapped = [replace(c, rest=r) for c, r in zip(later, rests, strict=True)]
-            lead = replace(first, subject=_SUBJECT_CASE[pronoun])
-            return [[lead, *groups[0][1:]], swapped]
-    own = _pronoun_for(first.subject, _SUBJECT_CASE) == subject or (subject == "they" and _is_person(first.subject))
-    if (
-        subject in ("it", "they") and not objects + own_objects and first.verb and not own
-    ):  # "strikes a match, then it burns"
-        last = groups[0][-1]
-        phrase = _only_noun_phrase(last, later[0])
-        if phrase and _pronoun_for(phrase, _SUBJECT_CASE) == subject:
-            rest = _pronoun_in(last, phrase, _OBJECT_CASE[subject])
-            return [[*groups[0][:-1], replace(last, rest=rest)], [replace(later[0], subject=phrase), *later[1:]]]
+    noun phrase it stands for, so that the sound is still named before it is referred to once they
+    are reversed. Only where the noun phrase is the one candidate: not "running the water at the
+    sink then turned it off"."""
+    if len(groups) == 1 and len(groups[0]) == 2:
+        return [_object_for_object(*groups[0])]
+    if len(groups) == 2:
+        return _object_for_subject(groups) or _subject_for_object(groups) or groups
     return groups
+
+
+def _object_for_object(first: Clause, later: Clause) -> list[Clause]:
+    """ "rummages through a bag before zipping it closed" -> "zips a bag closed before rummaging through it"."""
+    objects = _objects(later.rest)
+    phrase = _only_noun_phrase(first, later)
+    if len(objects) != 1 or not phrase or _pronoun_for(phrase, _OBJECT_CASE) != objects[0]:
+        return [first, later]
+    first = replace(first, rest=_pronoun_in(first, phrase, objects[0]))
+    return [first, replace(later, rest=_swap_word(later.rest, objects[0], phrase))]
+
+
+def _object_for_subject(groups: list[list[Clause]]) -> list[list[Clause]] | None:
+    """ "Bees buzz before a man swats at them" -> "A man swats at bees before they buzz"."""
+    (first, *others), later = groups
+    objects = [w for c in later for w in _objects(c.rest)]
+    own = [w for c in groups[0] for w in _objects(c.rest)]  # "a floor creaks as someone walks across it"
+    gerund = first.tag == "VBG" and not first.aux  # "a woman crying": no "she crying"
+    if len(objects) != 1 or own or later[0].subject.lower() in PRONOUNS or gerund or not first.subject:
+        return None
+    pronoun = objects[0]
+    if _pronoun_for(first.subject, _OBJECT_CASE) != pronoun:
+        return None
+    named = [replace(c, rest=_swap_word(c.rest, pronoun, decapitalise(first.subject))) for c in later]
+    return [[replace(first, subject=_SUBJECT_CASE[pronoun]), *others], named]
+
+
+def _subject_for_object(groups: list[list[Clause]]) -> list[list[Clause]] | None:
+    """ "Someone strikes a match and then it burns" -> "A match burns and then someone strikes it"."""
+    first, later = groups[0][0], groups[1][0]
+    subject = later.subject.lower()
+    own = _pronoun_for(first.subject, _SUBJECT_CASE) == subject or (subject == "they" and _is_person(first.subject))
+    pronouns = [w for c in [*groups[0], *groups[1]] for w in _objects(c.rest)]
+    if subject not in ("it", "they") or own or pronouns or not first.verb:
+        return None
+    last = groups[0][-1]
+    phrase = _only_noun_phrase(last, later)
+    if not phrase or _pronoun_for(phrase, _SUBJECT_CASE) != subject:
+        return None
+    said = replace(last, rest=_pronoun_in(last, phrase, _OBJECT_CASE[subject]))
+    return [[*groups[0][:-1], said], [replace(later, subject=phrase), *groups[1][1:]]]
 
 
 def _placed_determiners(groups: list[list[Clause]]) -> list[list[Clause]]:
