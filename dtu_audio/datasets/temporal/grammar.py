@@ -218,6 +218,34 @@ def _bare_verb_before_phrase(words: list[str]) -> bool:
     return base and (after in PREPOSITIONS or after in PARTICLES or after in DETERMINERS or after in ("into", "past"))
 
 
+def _plural_head(words: list[str]) -> int | None:
+    """Index of a bare verb after a plural subject ("birds chirp", "strong ocean waves crash", "a few
+    people clap"), ``None`` when there is none."""
+    for i in range(1, len(words)):
+        before, word = words[i - 1].lower(), words[i].lower()
+        plural = (
+            before in _PLURAL_WORDS
+            or (
+                "NOUN" in lemmas_of(before)
+                and before not in DETERMINERS
+                and before not in ADJECTIVES  # "oinks from a pig with a single squeal": a noun after it
+                and (before.endswith("s") or _joined_subject(words[:i]))
+            )
+        )
+        after = words[i + 1] if i + 1 < len(words) else ""
+        base = "VERB" in lemmas_of(word) and lemma(word) == word
+        result = word in _RESULTS and verb_tag(before) == "VBZ"  # "slams shut", but "the doors open"
+        verb = (base or unlisted(word)) and word not in PARTICLES and not result  # "pigs oink"; not "drains down"
+        if plural and verb and set(lemmas_of(after)) != {"NOUN"}:
+            return i
+        leading = [w.lower() for w in words[:i]]
+        leading = leading[1:] if leading[:1] == ["a"] and leading[1:2] in (["few"], ["couple"]) else leading
+        leading_adjectives = all("ADJ" in lemmas_of(w) or w in _PLURAL_QUANTIFIERS for w in leading)  # "a few people"
+        if lemmas_of(before) and "NOUN" not in lemmas_of(before) and not leading_adjectives:
+            break
+    return None
+
+
 def _head_index(words: list[str]) -> int | None:
     """Index of the word that heads the verb phrase of a clause with a subject, ``None`` for a noun phrase."""
     for i in range(1, len(words)):
@@ -259,9 +287,13 @@ def _head_index(words: list[str]) -> int | None:
             and _bare_verb_before_phrase(words[i + 1 : i + 3])
         ):
             continue  # "ocean waves crash into the shore", "car horns honk in the distance": a plural noun
-        aspectual = lemma(word) in ASPECTUAL_VERBS
+        aspectual = lemma(word) in ASPECTUAL_VERBS | _TAKES_AN_OBJECT
         if tag != "VBG" and "NOUN" in lemmas_of(word) and verb_tag(nxt) == "VBG" and not aspectual:
-            continue  # "church bells ringing", but "a man starts talking"
+            continue  # "church bells ringing", but "a man starts talking", "a printer makes whirring noises"
+        if tag == "VBG" and before in ASPECTUAL_VERBS:
+            continue  # "the wipers start squeaking": "start" heads it
+        if tag == "VBZ" and nxt in BE_TAGS:
+            continue  # "ice skates are scraping": a plural noun before its verb
         if (
             tag in ("VBG", "VBD")
             and verb_tag(nxt) == "VBZ"
@@ -269,31 +301,14 @@ def _head_index(words: list[str]) -> int | None:
         ):
             continue  # "rain pouring gets fainter", "a circular saw comes"
         unlisted_noun = unlisted(before) and words[0].lower() in ("a", "an", "one")  # "a racecar zooms"
-        if tag in ("VBZ", "VBD", "VBG") and (
-            "NOUN" in lemmas_of(before) or unlisted_noun or (j > 0 and verb_tag(before) == "VBG")
-        ):
-            return j if before == "being" and tag == "VBD" and j > 0 else j + 1  # "food being fried"
-    for i in range(1, len(words)):  # a plural subject with a bare verb: "birds chirp", "people talk"
-        before, word = words[i - 1].lower(), words[i].lower()
-        plural = (
-            before in _PLURAL_WORDS
-            or (
-                "NOUN" in lemmas_of(before)
-                and before not in DETERMINERS
-                and before not in ADJECTIVES  # "oinks from a pig with a single squeal": a noun after it
-                and (before.endswith("s") or _joined_subject(words[:i]))
-            )
-        )
-        after = words[i + 1] if i + 1 < len(words) else ""
-        base = "VERB" in lemmas_of(word) and lemma(word) == word
-        result = word in _RESULTS and verb_tag(before) == "VBZ"  # "slams shut", but "the doors open"
-        verb = (base or unlisted(word)) and word not in PARTICLES and not result  # "pigs oink"; not "drains down"
-        if plural and verb and set(lemmas_of(after)) != {"NOUN"}:
-            return i
-        leading_adjectives = all("ADJ" in lemmas_of(w) for w in words[:i])  # "strong ocean waves crash"
-        if lemmas_of(before) and "NOUN" not in lemmas_of(before) and not leading_adjectives:
-            break
-    return None
+        modified = j > 0 and (words[j - 1].lower() in ("a", "an", "the") or verb_tag(words[j - 1]) == "VBG")
+        nominal = "NOUN" in lemmas_of(before) or unlisted_noun or (modified and tag == "VBZ")  # "a frying pan"
+        if tag in ("VBZ", "VBD", "VBG") and (nominal or (j > 0 and verb_tag(before) == "VBG")):
+            head = j if before == "being" and tag == "VBD" and j > 0 else j + 1  # "food being fried"
+            opener = next((k for k in range(head) if words[k].lower() in CLAUSE_OPENERS), None)
+            main = _plural_head(words[:opener]) if opener else None  # "birds chirp as wind blows"
+            return main if main is not None else head
+    return _plural_head(words)
 
 
 def finite_be(aux: str) -> str:
@@ -477,7 +492,7 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progr
         tag == "VBZ"
         and "NOUN" in lemmas_of(first)
         and not (rarely_a_noun or finite_after)
-        and _plural_subject_verb(after)
+        and (_plural_subject_verb(after) or after.lower() in ("are", "were"))
     ):
         return None  # "then ducks quack", "then gears shift downward": a subject and its verb
     if tag == "VBG" and not (gerund_object and finite_before):
