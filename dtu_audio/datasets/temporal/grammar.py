@@ -26,6 +26,7 @@ from dtu_audio.datasets.temporal.lexicon import (
 )
 
 _PLURAL_QUANTIFIERS = frozenset({"two", "three", "four", "five", "several", "multiple", "many", "few", "numerous"})
+_SAME_IN_PLURAL = frozenset({"sheep", "deer", "fish", "cattle", "poultry", "livestock"})
 _PLURAL_WORDS = frozenset({"people", "men", "women", "children", "they", "we", "police", "geese", "mice", "feet"})
 _OBJECT_PRONOUNS = {"they": "them", "he": "him", "she": "her", "we": "us", "i": "me"}
 _AGREEING_AUX = {("is", True): "are", ("are", False): "is", ("was", True): "were", ("were", False): "was"}
@@ -223,8 +224,10 @@ def _plural_head(words: list[str]) -> int | None:
     people clap"), ``None`` when there is none."""
     for i in range(1, len(words)):
         before, word = words[i - 1].lower(), words[i].lower()
+        unmarked = before in _SAME_IN_PLURAL and (i < 2 or words[i - 2].lower() not in ("a", "an", "one", "each"))
         plural = (
             before in _PLURAL_WORDS
+            or unmarked  # "sheep bleat"
             or (
                 "NOUN" in lemmas_of(before)
                 and before not in DETERMINERS

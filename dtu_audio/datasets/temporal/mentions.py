@@ -20,8 +20,8 @@ import re
 from dataclasses import replace
 
 from dtu_audio.datasets.temporal.chain import decapitalise
-from dtu_audio.datasets.temporal.grammar import Clause, is_plural, trailing_noun_phrase
-from dtu_audio.datasets.temporal.lexicon import CLAUSE_OPENERS, DETERMINERS, lemma, lemmas_of, verb_tag
+from dtu_audio.datasets.temporal.grammar import Clause, is_plural
+from dtu_audio.datasets.temporal.lexicon import CLAUSE_OPENERS, DETERMINERS, PREPOSITIONS, lemma, lemmas_of, verb_tag
 
 PRONOUNS = frozenset({"it", "they", "he", "she"})
 """Pronouns that stand for a sound named before them."""
@@ -29,7 +29,8 @@ _IMPERSONAL_VERBS = frozenset({"rain", "thunder", "snow", "drizzle", "hail", "po
 _OBJECT_CASE = {"it": "it", "they": "them", "he": "him", "she": "her"}
 _SUBJECT_CASE = {"it": "it", "them": "they", "him": "he", "her": "she"}
 _MALE = frozenset({"man", "boy", "male", "guy"})
-_PARTICLES_AFTER_PRONOUN = ("up", "down", "out", "away", "back")
+_QUANTITIES = frozenset({"handful", "couple", "group", "lot", "bunch", "pair", "number", "pile", "stack", "flock"})
+_PARTICLES_AFTER_PRONOUN = ("up", "down", "out", "away", "back", "open", "shut")
 _PHRASAL_VERBS = frozenset({"turn", "switch", "shut", "put", "take", "flip", "knock", "tip", "try"})
 """Particles that follow a pronoun object: "picks it up", not "picks up it"."""
 _FEMALE = frozenset({"woman", "girl", "female", "lady"})
@@ -163,14 +164,17 @@ def with_scene(clause: Clause, scene: str) -> Clause:
     return _with_tail(clause, f"{tail}{glue}{scene}".strip())
 
 
-def _pronoun_for(phrase: str, case: dict[str, str]) -> str:
-    """The pronoun that can stand for ``phrase`` ("bees" -> they/them, "a match" -> it), "" if unsure."""
+def _pronoun_for(phrase: str, case: dict[str, str], plural: bool | None = None) -> str:
+    """The pronoun that can stand for ``phrase`` ("bees" -> they/them, "a match" -> it, "a handful of
+    coins" -> they/them), "" if unsure; ``plural`` as read from its verb ("sheep bleat"), if known."""
     head = _head(_mention(phrase)[1])
     if head in _MALE or head in _FEMALE:
         return case["him" if head in _MALE else "her"] if "him" in case else case["he" if head in _MALE else "she"]
     if head in _PEOPLE or phrase.lower() in _SOMEONE or not head:
         return ""
-    return case["them" if "them" in case else "they"] if is_plural(phrase) else "it"
+    quantity = head in _QUANTITIES and " of " in f" {phrase.lower()} "
+    plural = plural if plural is not None else is_plural(phrase) or quantity
+    return case["them" if "them" in case else "they"] if plural else "it"
 
 
 def _placed_pronouns(groups: list[list[Clause]]) -> list[list[Clause]]:
@@ -188,8 +192,8 @@ def _placed_pronouns(groups: list[list[Clause]]) -> list[list[Clause]]:
 def _object_for_object(first: Clause, later: Clause) -> list[Clause]:
     """ "rummages through a bag before zipping it closed" -> "zips a bag closed before rummaging through it"."""
     objects = _objects(later.rest)
-    phrase = _only_noun_phrase(first, later)
-    if len(objects) != 1 or not phrase or _pronoun_for(phrase, _OBJECT_CASE) != objects[0]:
+    phrase = _antecedent(first, later, objects[0], _OBJECT_CASE) if len(objects) == 1 else ""
+    if not phrase:
         return [first, later]
     first = replace(first, rest=_pronoun_in(first, phrase, objects[0]))
     return [first, replace(later, rest=_swap_word(later.rest, objects[0], phrase))]
@@ -204,8 +208,10 @@ def _object_for_subject(groups: list[list[Clause]]) -> list[list[Clause]] | None
     if len(objects) != 1 or own or later[0].subject.lower() in PRONOUNS or gerund or not first.subject:
         return None
     pronoun = objects[0]
-    if _pronoun_for(first.subject, _OBJECT_CASE) != pronoun:
+    if _pronoun_for(first.subject, _OBJECT_CASE, first.plural) != pronoun:
         return None
+    if any(_pronoun_for(p, _OBJECT_CASE) == pronoun for c in groups[0] for p, direct in _noun_phrases(c) if direct):
+        return None  # "a dog chases a cat, then a man yells at it": which one?
     named = [replace(c, rest=_swap_word(c.rest, pronoun, decapitalise(first.subject))) for c in later]
     return [[replace(first, subject=_SUBJECT_CASE[pronoun]), *others], named]
 
@@ -219,8 +225,8 @@ def _subject_for_object(groups: list[list[Clause]]) -> list[list[Clause]] | None
     if subject not in ("it", "they") or own or pronouns or not first.verb:
         return None
     last = groups[0][-1]
-    phrase = _only_noun_phrase(last, later)
-    if not phrase or _pronoun_for(phrase, _SUBJECT_CASE) != subject:
+    phrase = _antecedent(last, later, subject, _SUBJECT_CASE)
+    if not phrase:
         return None
     said = replace(last, rest=_pronoun_in(last, phrase, _OBJECT_CASE[subject]))
     return [[*groups[0][:-1], said], [replace(later, subject=phrase), *groups[1][1:]]]
@@ -259,16 +265,71 @@ def _objects(rest: str) -> list[str]:
     return [w for i, w in enumerate(words) if w in _SUBJECT_CASE and (i == 0 or words[i - 1] not in subject_before)]
 
 
-def _only_noun_phrase(clause: Clause, later: Clause) -> str:
-    """The noun phrase that ends ``clause``'s rest when it is the only one there, introduced by a
-    determiner, and not named again in ``later``; else ""."""
-    phrase = trailing_noun_phrase(clause.rest)
+def _antecedent(clause: Clause, later: Clause, pronoun: str, case: dict[str, str]) -> str:
+    """The noun phrase in ``clause``'s verb phrase that ``pronoun`` (in ``later``) stands for: its
+    object when that agrees ("drags a heavy box across the floor and then drops it"), else the one
+    agreeing noun phrase after a preposition; "" when there is none, or more than one, or ``later``
+    names it again."""
     words = clause.rest.lower().split()
-    if not phrase or phrase.split()[0].lower() not in DETERMINERS or sum(w in DETERMINERS for w in words) != 1:
+    two_verbs = any(verb_tag(w) in ("VBZ", "VBD") for w, b in zip(words[1:], words[:-1], strict=True) if b == "and")
+    before_pronoun = replace(later, rest=re.split(rf"\b{pronoun}\b", later.rest, maxsplit=1, flags=re.I)[0])
+    named_before = [p for p, _ in _noun_phrases(before_pronoun) if _pronoun_for(p, case) == pronoun]
+    if _objects(clause.rest) or two_verbs or named_before:  # "strikes a match and lights a cigarette, then uses it"
         return ""
-    if _objects(clause.rest) or f" {_head(phrase)} " in f" {later.text.lower()} ":
+    phrases = _noun_phrases(clause)
+    agreeing = [(p, direct) for p, direct in phrases if _pronoun_for(p, case) == pronoun]
+    direct = [p for p, is_direct in agreeing if is_direct]
+    chosen = direct[0] if direct else agreeing[0][0] if len(agreeing) == 1 else ""
+    if not chosen or f" {_head(_mention(chosen)[1])} " in f" {later.text.lower()} ":
         return ""
-    return phrase
+    return chosen
+
+
+_NP_START = frozenset({"something", "someone", "somebody"})
+_BOUNDARIES = (PREPOSITIONS - {"of"}) | set(_PARTICLES_AFTER_PRONOUN) | {
+    "across", "onto", "through", "over", "toward", "towards", "along", "past", "against", "behind", "around", "off",
+}  # fmt: skip
+_NP_END = frozenset({"and", "or", "then", "while", "as", "to", "before", "after", "until", "again", "once", "twice"})
+
+
+def _noun_phrases(clause: Clause) -> list[tuple[str, bool]]:
+    """The noun phrases of a verb phrase's rest, each with whether it is the verb's object (it opens
+    the rest, after particles): "a heavy box across the floor" -> [("a heavy box", True), ("the
+    floor", False)]; "a handful of coins" is one phrase, its "coins" another."""
+    words = clause.rest.replace(",", " , ").split()
+    out, i = [], 0
+    while i < len(words) and words[i].lower() in _particles(clause):
+        i += 1
+    start_of_rest = i
+    while i < len(words):
+        word = words[i].lower()
+        opener = word in CLAUSE_OPENERS or word in _NP_END or word in _BOUNDARIES
+        ends = i + 1 == len(words) or words[i + 1].lower() in _BOUNDARIES or words[i + 1].lower().endswith("ly")
+        bare = i == start_of_rest and "NOUN" in lemmas_of(word) and not verb_tag(word) and not opener and ends
+        after_of = i > 0 and words[i - 1].lower() == "of"  # "a deck of cards": "cards" too
+        if (word in DETERMINERS and word != "of") or word in _NP_START or bare or after_of:
+            j = i + 1
+            while j < len(words) and _continues_noun_phrase(words, j):
+                j += 1
+            phrase = " ".join(words[i:j])
+            if words[j - 1].lower() not in ("time", "times"):  # "several times" names no sound
+                out.append((phrase, i == start_of_rest))
+            if " of " in f" {phrase} ":
+                inner = phrase.split(" of ", 1)[1]
+                out.append((inner, False))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def _continues_noun_phrase(words: list[str], j: int) -> bool:
+    word = words[j].lower()
+    if word in _NP_END or word in _BOUNDARIES or word == ",":
+        return False
+    if word.endswith("ly") or (j + 1 < len(words) and words[j + 1].lower().rstrip(",") in ("times", "more")):
+        return False  # "slowly", "several times"
+    return not (verb_tag(word) in ("VBZ", "VBD") and "NOUN" not in lemmas_of(word))
 
 
 def _is_person(subject: str) -> bool:
@@ -279,12 +340,16 @@ def _swap_word(text: str, old: str, new: str) -> str:
     return re.sub(rf"\b{re.escape(old)}\b", new, text, count=1, flags=re.IGNORECASE)
 
 
+def _particles(clause: Clause) -> tuple[str, ...]:
+    """Particles that can stand between ``clause``'s verb and its object: "picks up", "turns on"."""
+    return _PARTICLES_AFTER_PRONOUN + (("on", "off", "over") if lemma(clause.verb) in _PHRASAL_VERBS else ())
+
+
 def _pronoun_in(clause: Clause, phrase: str, pronoun: str) -> str:
     """``clause``'s rest with ``phrase`` said as ``pronoun``, before a particle: "picks up a phone" ->
     "picks it up", "turns on a faucet" -> "turns it on", but "thumps on it"."""
-    particles = _PARTICLES_AFTER_PRONOUN + (("on", "off", "over") if lemma(clause.verb) in _PHRASAL_VERBS else ())
     text = clause.rest
-    particle = re.match(rf"^(?P<p>{'|'.join(particles)})\s+{re.escape(phrase)}\b", text, re.IGNORECASE)
+    particle = re.match(rf"^(?P<p>{'|'.join(_particles(clause))})\s+{re.escape(phrase)}\b", text, re.IGNORECASE)
     if particle:
         return f"{pronoun} {particle.group('p')}{text[particle.end() :]}"
     return _swap_word(text, phrase, pronoun)
