@@ -335,7 +335,9 @@ def test_few_captions_that_order_events_are_not_rewritable(reference_captions):
         assert [c for c in left_out if not reads_the_same_reversed(c)] == [c for c in left_out if c in _NOT_READ]
         balanced = balance_directions(captions)
         unmatched = [a for a, b in zip(balanced, replace_matched(balanced), strict=True) if orders_events(a) and not b]
+        unmatched = [a for a in unmatched if not reads_the_same_reversed(a)]  # "a toilet flushes followed by another"
         assert set(unmatched) <= _NOT_READ, name  # a chain of shared verb phrases has a replacement
+        assert len(unmatched) / len(ordered) <= 0.01, (name, len(unmatched))
 
 
 def test_a_connective_in_a_relative_clause_or_after_its_subject_is_read():

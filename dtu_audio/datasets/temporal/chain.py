@@ -78,7 +78,7 @@ _NOT_AN_ORDER_RE = re.compile(
     r"\b(?:before\s+and\s+after|after\s+and\s+before|(?:every\s+)?now\s+and\s+then|then\s+(?:again|on)\b"
     r"|(?:one|each)\s+(?:right\s+|just\s+)?after\s+(?:the\s+)?(?:other|another)|(?P<again>\w+)\s+after\s+(?P=again)\b"
     r"|(?:than|as|ever|never)\s+before|(?:heard|seen)\s+before(?=\s*[.,;!]?\s*$)|before\s+(?:long|that|then|now)"
-    r"|after\s+all"
+    r"|after\s+all|after\s+(?:them|him|me|us|each\s+other|one\s+another)\b|after\s+it\s*(?:[.,;!]|$|and\b)"
     r"|after\s+(?:a\s+)?(?:while|moment|bit|short\s+time|some\s+time)\b|(?:before|after)\s+(?=and\b)"
     r"|(?:again|back|and)\s+and\s+then|then\s*$)",
     re.IGNORECASE,
@@ -120,8 +120,9 @@ class Link:
             modifier = "shortly"
         if new in PASSIVE and modifier in ("right", "just", "moments", "seconds", "only", "even"):
             modifier = ""
-        if self.connective == "then":
-            modifier = ""
+        if self.connective == "then":  # "then shortly after" -> "shortly after"; "then later" -> "after"
+            timing = set(self.spelling.split()) & {"shortly", "soon", "immediately"}
+            modifier = {"soon": "shortly"}.get(min(timing), min(timing)) if timing else ""
         keep_aux = self.connective in PASSIVE and new in PASSIVE
         return Link(new, modifier, clean_prefix(self.prefix, keep_aux))
 

@@ -26,7 +26,7 @@ from dtu_audio.datasets.temporal.chain import (
     parse_chain,
     render,
 )
-from dtu_audio.datasets.temporal.rewrite import connectives_in, fit_right, reads_badly, with_be
+from dtu_audio.datasets.temporal.rewrite import connectives_in, fit_right, reads_badly, reads_the_same_reversed, with_be
 
 
 def _prefix_for(own: Link, connective: str) -> str:
@@ -38,8 +38,8 @@ def _prefix_for(own: Link, connective: str) -> str:
 def _replacements(caption: str) -> dict[str, str]:
     """The caption with its first connective swapped for each connective of the opposite direction that fits."""
     chain = parse_chain(caption)
-    if chain is None:
-        return {}
+    if chain is None or (len(chain.links) == 1 and reads_the_same_reversed(caption)):
+        return {}  # "a toilet flushes followed by another toilet flushing": no order to swap
     own = chain.links[0]
     other = RIGHT_FIRST if own.connective in LEFT_FIRST else LEFT_FIRST
     opposite = own.opposite()

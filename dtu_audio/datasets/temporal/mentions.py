@@ -108,7 +108,7 @@ def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
             keys.append(keys[-1] if agrees else "")
         else:
             descriptive = det == "the" and " of " in f" {body} "  # "the sound of an engine" introduces a sound
-            keys.append("" if descriptive else _head(body))
+            keys.append(f"#{i}" if descriptive else _head(body))  # its own: only a pronoun refers back to it
     out = list(groups)
     for key in set(keys):
         at = [i for i, k in enumerate(keys) if k == key]

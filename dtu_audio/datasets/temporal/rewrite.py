@@ -242,8 +242,12 @@ def reads_the_same_reversed(caption: str) -> bool:
 def replace(caption: str) -> str | None:
     """The first connective swapped for its opposite, events kept in place: the order becomes wrong.
 
-    followed by <-> preceded by, before <-> after, then -> after; ``None`` when not rewritable.
+    followed by <-> preceded by, before <-> after, then -> after; ``None`` when not rewritable, or
+    when its two events read the same in either order ("A dog barks then barks again").
     """
+    chain = parse_chain(caption)
+    if chain is not None and len(chain.links) == 1 and reads_the_same_reversed(caption):
+        return None  # "a toilet flushes followed by another toilet flushing": no order to swap
     return _rewrite(caption, replace_chain)
 
 
