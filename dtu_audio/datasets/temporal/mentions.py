@@ -259,10 +259,12 @@ def _placed_determiners(groups: list[list[Clause]]) -> list[list[Clause]]:
 
 
 def _objects(rest: str) -> list[str]:
-    """The object pronouns in a verb phrase's rest: "at them", "opens it", not "as it passes"."""
+    """The object pronouns in a verb phrase's rest: "at them", "opens it", not "as it passes" ("it" is
+    also a subject; "them", "him" never are)."""
     words = rest.lower().replace(",", " , ").split()
     subject_before = CLAUSE_OPENERS | {"and", "then", "before", "after", "until", "because", "but", ","}
-    return [w for i, w in enumerate(words) if w in _SUBJECT_CASE and (i == 0 or words[i - 1] not in subject_before)]
+    subject = [w == "it" and i > 0 and words[i - 1] in subject_before for i, w in enumerate(words)]
+    return [w for w, is_subject in zip(words, subject, strict=True) if w in _SUBJECT_CASE and not is_subject]
 
 
 def _antecedent(clause: Clause, later: Clause, pronoun: str, case: dict[str, str]) -> str:
