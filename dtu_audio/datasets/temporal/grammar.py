@@ -391,6 +391,8 @@ def trailing_noun_phrase(text: str) -> str:
         if verb_tag(word) and "NOUN" not in lemmas_of(word):
             break
         start -= 1
+        if word in DETERMINERS and word != "of":  # "calls a cat": the phrase opens at its determiner
+            break
     phrase = words[start:]
     return " ".join(phrase) if phrase and phrase[-1].lower() not in DETERMINERS else ""
 
@@ -432,7 +434,7 @@ _ADJUNCT_PREPOSITIONS = frozenset((
 """Prepositions that open an adjunct after a gerund ("then running with a clank"), not an object. Not
 "on": "then typing on a keyboard" is the same someone, "then knocking on wood door" often another sound."""
 _RESULTS = frozenset({"shut", "open", "closed", "loose", "free"})
-_TAKES_AN_OBJECT = frozenset({"make", "take", "give", "let", "go", "do", "have", "get"})
+_TAKES_AN_OBJECT = frozenset({"make", "take", "give", "let", "go", "come", "do", "have", "get"})
 
 
 def _plural_subject_verb(word: str) -> bool:
