@@ -167,7 +167,19 @@ def reverse_chain(chain: Chain) -> Chain:
         clauses += new
         shared += [False] + [True] * (len(new) - 1)
     clauses[-1] = with_scene(clauses[-1], scene)
-    return Chain(tuple(clauses), tuple(links), tuple(shared), chain.ending, chain.initial)
+    reversed_chain = Chain(tuple(clauses), tuple(links), tuple(shared), chain.ending, chain.initial)
+    return _without_fragment(reversed_chain)
+
+
+def _without_fragment(chain: Chain) -> Chain:
+    """An "After X, Y" chain whose main clause Y would be a bare noun phrase ("After a man speaks, a
+    beep") said with "followed by" instead: "A man speaks, followed by a beep"."""
+    if not chain.initial or len(chain.clauses) != 2 or chain.clauses[0].verb or not chain.clauses[1].verb:
+        return chain
+    main, other = chain.clauses
+    first, second = (other, main) if chain.links[0].connective == "after" else (main, other)
+    restated = two_event_chain(first, second, False, Link("followed by", prefix=","))
+    return chain if restated is None else _with(restated, ending=chain.ending)
 
 
 def _as_noun_phrase_part(vp: Clause, head: Clause) -> Clause:
