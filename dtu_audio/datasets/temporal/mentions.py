@@ -291,7 +291,25 @@ _NP_START = frozenset({"something", "someone", "somebody"})
 _BOUNDARIES = (PREPOSITIONS - {"of"}) | set(_PARTICLES_AFTER_PRONOUN) | {
     "across", "onto", "through", "over", "toward", "towards", "along", "past", "against", "behind", "around", "off",
 }  # fmt: skip
-_NP_END = frozenset({"and", "or", "then", "while", "as", "to", "before", "after", "until", "again", "once", "twice"})
+_NP_END = frozenset(
+    {
+        "and",
+        "or",
+        "then",
+        "while",
+        "as",
+        "to",
+        "before",
+        "after",
+        "until",
+        "again",
+        "once",
+        "twice",
+        "which",
+        "that",
+        "who",
+    }
+)
 
 
 def _noun_phrases(clause: Clause) -> list[tuple[str, bool]]:
@@ -314,12 +332,13 @@ def _noun_phrases(clause: Clause) -> list[tuple[str, bool]]:
             while j < len(words) and _continues_noun_phrase(words, j):
                 j += 1
             phrase = " ".join(words[i:j])
-            if words[j - 1].lower() not in ("time", "times"):  # "several times" names no sound
-                out.append((phrase, i == start_of_rest))
+            direct, i = i == start_of_rest, j
+            relative = j < len(words) and words[j].lower() in ("which", "that", "who")
+            if words[j - 1].lower() in ("time", "times") or relative:  # "several times"; "a bottle which fizzes"
+                continue
+            out.append((phrase, direct))
             if " of " in f" {phrase} ":
-                inner = phrase.split(" of ", 1)[1]
-                out.append((inner, False))
-            i = j
+                out.append((phrase.split(" of ", 1)[1], False))
         else:
             i += 1
     return out
