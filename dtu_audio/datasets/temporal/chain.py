@@ -43,7 +43,7 @@ PASSIVE = frozenset({"followed by", "preceded by"})
 
 _BY_MODIFIERS = (
     "shortly", "soon", "quickly", "immediately", "closely", "directly", "briefly", "a moment later", "moments later",
-    "seconds later", "later", "then",
+    "seconds later", "soon after", "shortly after", "later", "then",
 )  # fmt: skip
 # Words after "then" that time it ("and then later", "then shortly after"): kept as its spelling.
 _THEN_MODIFIERS = ("later", "soon after", "shortly after", "soon", "shortly", "immediately", "eventually")

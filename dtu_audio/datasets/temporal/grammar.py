@@ -26,9 +26,12 @@ from dtu_audio.datasets.temporal.lexicon import (
 )
 
 _PLURAL_QUANTIFIERS = frozenset({"two", "three", "four", "five", "several", "multiple", "many", "few", "numerous"})
+_PRONOUN_FORMS = frozenset({"them", "their", "him", "his", "her", "its", "our", "us", "your", "my", "me"})
+"""Pronouns and possessives, which lemminflect lists as nouns ("them", "their")."""
 _SAME_IN_PLURAL = frozenset({"sheep", "deer", "fish", "cattle", "poultry", "livestock"})
 _PLURAL_WORDS = frozenset({"people", "men", "women", "children", "they", "we", "police", "geese", "mice", "feet"})
 _OBJECT_PRONOUNS = {"they": "them", "he": "him", "she": "her", "we": "us", "i": "me"}
+_SUBJECT_PRONOUNS = {v: k for k, v in _OBJECT_PRONOUNS.items()}
 _AGREEING_AUX = {("is", True): "are", ("are", False): "is", ("was", True): "were", ("were", False): "was"}
 _AGREEING_TAG = {("VBZ", True): "VBP", ("VBP", False): "VBZ"}
 ASPECTUAL_VERBS = frozenset({"start", "begin", "stop", "keep", "continue", "finish", "resume", "quit"})
@@ -117,11 +120,17 @@ class Clause:
         if aux == "being":  # an active verb in the place of "being sprayed"
             aux, tag = "", "VBG"
         rest = _coordinated(self.rest, self.tag, tag) if tag != self.tag else self.rest
+        first = rest.split()[0] if rest.split() else ""
+        aspect = lemma(self.verb.rstrip(",")) in ("start", "begin", "continue") and not self.verb.endswith(",")
+        if tag == "VBG" and aspect and verb_tag(first) == "VBG":
+            rest = f"to {lemma(first)}{rest[len(first) :]}"  # "is starting to cry", not "is starting crying"
         if tag == "VBG" and not aux and tag != self.tag and self.subject:  # not "after laughing and a man laughing"
             rest = _gerund_conjuncts(rest, later=True)
         subject = self.subject
         if tag == "VBG" and not aux:  # "they explode" -> "them exploding"
             subject = _OBJECT_PRONOUNS.get(subject.lower(), _gerund_conjuncts(subject))
+        elif subject.lower() in _SUBJECT_PRONOUNS:  # "him emptying" -> "he is emptying"
+            subject = _SUBJECT_PRONOUNS[subject.lower()]
         verb = inflect(self.verb, tag)
         return replace(self, subject=subject, aux=aux if aux != "being" else "", verb=verb, rest=rest, tag=tag)
 
@@ -216,7 +225,8 @@ def _bare_verb_before_phrase(words: list[str]) -> bool:
     if verb in CLAUSE_OPENERS or verb in PREPOSITIONS or verb in PARTICLES or verb in ("like", "over", "past"):
         return False
     base = "VERB" in lemmas_of(verb) and lemma(verb) == verb
-    return base and (after in PREPOSITIONS or after in PARTICLES or after in DETERMINERS or after in ("into", "past"))
+    after_verb = after in PREPOSITIONS or after in PARTICLES or after in DETERMINERS or after.endswith("ly")
+    return base and (after_verb or after in ("into", "past", "together"))  # "bottles clink together"
 
 
 def _plural_head(words: list[str]) -> int | None:
@@ -239,7 +249,7 @@ def _plural_head(words: list[str]) -> int | None:
         base = "VERB" in lemmas_of(word) and lemma(word) == word
         result = word in _RESULTS and verb_tag(before) == "VBZ"  # "slams shut", but "the doors open"
         verb = (base or unlisted(word)) and word not in PARTICLES and not result  # "pigs oink"; not "drains down"
-        if plural and verb and set(lemmas_of(after)) != {"NOUN"}:
+        if plural and verb and (set(lemmas_of(after)) != {"NOUN"} or after.lower() in _PRONOUN_FORMS):  # "flap their"
             return i
         leading = [w.lower() for w in words[:i]]
         leading = leading[1:] if leading[:1] == ["a"] and leading[1:2] in (["few"], ["couple"]) else leading
@@ -277,19 +287,14 @@ def _head_index(words: list[str]) -> int | None:
             continue  # "a small burst", "tapping noises", "faint grunts": a noun
         if tag == "VBG" and "with" in {w.lower() for w in words[max(0, j - 2) : j]}:
             continue  # "humming of a motor with people screaming": a noun phrase
-        if tag == "VBG" and nxt and set(lemmas_of(nxt)) == {"NOUN"}:
+        if tag == "VBG" and nxt and set(lemmas_of(nxt)) == {"NOUN"} and nxt not in _PRONOUN_FORMS:  # "calling them"
             continue
         counted = words[0].lower() in _PLURAL_QUANTIFIERS and not any(w == "and" or w.endswith(",") for w in words[:i])
         if tag == "VBZ" and "NOUN" in lemmas_of(word) and counted:
             continue  # "two plastic clicks", "several loud bangs": a plural noun, not a verb agreeing with one
         singular = words[0].lower() in ("a", "an", "one", "someone", "somebody", "something", "he", "she", "it")
-        if (
-            tag == "VBZ"
-            and "NOUN" in lemmas_of(word)
-            and not singular
-            and _bare_verb_before_phrase(words[i + 1 : i + 3])
-        ):
-            continue  # "ocean waves crash into the shore", "car horns honk in the distance": a plural noun
+        if tag == "VBZ" and not singular and _bare_verb_before_phrase(words[i + 1 : i + 3]):
+            continue  # "ocean waves crash into the shore", "wind chimes tinkle gently": a plural noun
         aspectual = lemma(word) in ASPECTUAL_VERBS | _TAKES_AN_OBJECT
         if tag != "VBG" and "NOUN" in lemmas_of(word) and verb_tag(nxt) == "VBG" and not aspectual:
             continue  # "church bells ringing", but "a man starts talking", "a printer makes whirring noises"

@@ -101,7 +101,7 @@ def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
         impersonal = det == "it" and lemma(groups[i][0].verb) in _IMPERSONAL_VERBS  # "it is raining"
         if det in PRONOUNS and not impersonal:  # it stands for one thing, he and she for one person, they for several
             before = groups[i - 1][0] if i else None
-            agrees = before is not None and bool(before.verb) and (det == "they") == is_plural(before.subject)
+            agrees = before is not None and bool(before.verb) and (det == "they") == _plural(before)
             person = before is not None and _is_person(before.subject)
             if agrees:  # he and she stand for a person, it for a thing ("someone strikes a match and then it burns")
                 agrees = person if det in ("he", "she") else not (det == "it" and person)
@@ -263,8 +263,18 @@ def _objects(rest: str) -> list[str]:
     also a subject; "them", "him" never are)."""
     words = rest.lower().replace(",", " , ").split()
     subject_before = CLAUSE_OPENERS | {"and", "then", "before", "after", "until", "because", "but", ","}
-    subject = [w == "it" and i > 0 and words[i - 1] in subject_before for i, w in enumerate(words)]
-    return [w for w, is_subject in zip(words, subject, strict=True) if w in _SUBJECT_CASE and not is_subject]
+
+    def subject(i: int) -> bool:  # "as it passes"; but "runs after it."
+        after = words[i + 1] if i + 1 < len(words) else ""
+        return i > 0 and words[i - 1] in subject_before and bool(verb_tag(after) or after in ("is", "was"))
+
+    def possessive(i: int) -> bool:  # "drops her keys"
+        after = words[i + 1] if i + 1 < len(words) else ""
+        return words[i] == "her" and bool(after) and after not in _BOUNDARIES and not after.endswith("ly")
+
+    return [
+        w for i, w in enumerate(words) if w in _SUBJECT_CASE and not (w == "it" and subject(i)) and not possessive(i)
+    ]
 
 
 def _antecedent(clause: Clause, later: Clause, pronoun: str, case: dict[str, str]) -> str:
@@ -351,6 +361,12 @@ def _continues_noun_phrase(words: list[str], j: int) -> bool:
     if word.endswith("ly") or (j + 1 < len(words) and words[j + 1].lower().rstrip(",") in ("times", "more")):
         return False  # "slowly", "several times"
     return not (verb_tag(word) in ("VBZ", "VBD") and "NOUN" not in lemmas_of(word))
+
+
+def _plural(clause: Clause) -> bool:
+    """Whether a clause's subject is plural, "a group of ducks" too."""
+    head = _head(_mention(clause.subject)[1])
+    return clause.plural or (head in _QUANTITIES and " of " in f" {clause.subject.lower()} ")
 
 
 def _is_person(subject: str) -> bool:
