@@ -235,11 +235,13 @@ def _plural_head(words: list[str]) -> int | None:
     for i in range(1, len(words)):
         before, word = words[i - 1].lower(), words[i].lower()
         unmarked = before in _SAME_IN_PLURAL and (i < 2 or words[i - 2].lower() not in ("a", "an", "one", "each"))
+        listed_as_verb = verb_tag(before) == "VBZ" and i > 1 and words[i - 2].lower() not in ("a", "an")
+        noun = "NOUN" in lemmas_of(before) or listed_as_verb  # "wind chimes tinkle": lemminflect has "chimes" a verb
         plural = (
             before in _PLURAL_WORDS
             or unmarked  # "sheep bleat"
             or (
-                "NOUN" in lemmas_of(before)
+                noun
                 and before not in DETERMINERS
                 and before not in ADJECTIVES  # "oinks from a pig with a single squeal": a noun after it
                 and (before.endswith("s") or _joined_subject(words[:i]))
