@@ -221,12 +221,14 @@ def replace_chain(chain: Chain) -> Chain | None:
 
 def _rewrite(caption: str, transform) -> str | None:
     chain = parse_chain(caption)
+    return None if chain is None else _rendered(caption, transform(chain))
+
+
+def _rendered(caption: str, chain: Chain | None) -> str | None:
+    """``chain`` as text, ``None`` when there is none or it says the caption again."""
     if chain is None:
         return None
-    out = transform(chain)
-    if out is None:
-        return None
-    text = render(out)
+    text = render(chain)
     return None if _canonical(text) == _canonical(caption) else text
 
 
@@ -258,9 +260,9 @@ def replace(caption: str) -> str | None:
     when its two events read the same in either order ("A dog barks then barks again").
     """
     chain = parse_chain(caption)
-    if chain is not None and len(chain.links) == 1 and reads_the_same_reversed(caption):
+    if chain is None or (len(chain.links) == 1 and _rendered(caption, reverse_chain(chain)) is None):
         return None  # "a toilet flushes followed by another toilet flushing": no order to swap
-    return _rewrite(caption, replace_chain)
+    return _rendered(caption, replace_chain(chain))
 
 
 def connectives_in(caption: str) -> list[str]:
