@@ -185,7 +185,7 @@ def _placed_pronouns(groups: list[list[Clause]]) -> list[list[Clause]]:
     if len(groups) == 1 and len(groups[0]) == 2:
         return [_object_for_object(*groups[0])]
     if len(groups) == 2:
-        return _object_for_subject(groups) or _subject_for_object(groups) or groups
+        return _object_for_subject(groups) or _possessive_for_subject(groups) or _subject_for_object(groups) or groups
     return groups
 
 
@@ -214,6 +214,28 @@ def _object_for_subject(groups: list[list[Clause]]) -> list[list[Clause]] | None
         return None  # "a dog chases a cat, then a man yells at it": which one?
     named = [replace(c, rest=_swap_word(c.rest, pronoun, decapitalise(first.subject))) for c in later]
     return [[replace(first, subject=_SUBJECT_CASE[pronoun]), *others], named]
+
+
+_POSSESSIVES = {"its": "it", "their": "they", "his": "he", "her": "she"}
+
+
+def _possessive_for_subject(groups: list[list[Clause]]) -> list[list[Clause]] | None:
+    """ "The elevator dings and then its doors slide open" -> "The elevator's doors slide open and then it dings"."""
+    (first, *others), (later, *rest) = groups
+    owner, _, owned = later.subject.partition(" ")
+    pronoun = _POSSESSIVES.get(owner.lower())
+    simple = " of " not in f" {first.subject.lower()} " and not CLAUSE_OPENERS & set(first.subject.lower().split())
+    if (
+        not pronoun
+        or not owned
+        or not first.verb
+        or not simple
+        or _pronoun_for(first.subject, _SUBJECT_CASE, first.plural) != pronoun
+    ):
+        return None
+    named = decapitalise(first.subject)
+    named = f"{named}'" if named.endswith("s") else f"{named}'s"
+    return [[replace(first, subject=pronoun), *others], [replace(later, subject=f"{named} {owned}"), *rest]]
 
 
 def _subject_for_object(groups: list[list[Clause]]) -> list[list[Clause]] | None:
