@@ -217,7 +217,7 @@ def orders_events(caption: str) -> bool:
 def _opens_with_idiom(text: str) -> bool:
     """Whether ``text`` opens with a phrase that orders nothing ("After a while, ...", "Before long")."""
     idiom = _NOT_AN_ORDER_RE.search(text)
-    return idiom is not None and not text[: idiom.start()].strip(" ,").replace("shortly", "").strip()
+    return idiom is not None and re.fullmatch(rf"[\s,]*(?:(?:{_TIME})[\s,]*)?", text[: idiom.start()], re.I) is not None
 
 
 def _prefix_of(match: re.Match) -> str:

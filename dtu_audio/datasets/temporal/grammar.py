@@ -31,7 +31,7 @@ _PRONOUN_FORMS = frozenset({"them", "their", "him", "his", "her", "its", "our", 
 _SAME_IN_PLURAL = frozenset({"sheep", "deer", "fish", "cattle", "poultry", "livestock"})
 _PLURAL_WORDS = frozenset({"people", "men", "women", "children", "they", "we", "police", "geese", "mice", "feet"})
 _OBJECT_PRONOUNS = {"they": "them", "he": "him", "she": "her", "we": "us", "i": "me"}
-_SUBJECT_PRONOUNS = {v: k for k, v in _OBJECT_PRONOUNS.items()}
+_SUBJECT_PRONOUNS = {"them": "they", "him": "he", "her": "she", "us": "we", "me": "I"}
 _AGREEING_AUX = {("is", True): "are", ("are", False): "is", ("was", True): "were", ("were", False): "was"}
 _AGREEING_TAG = {("VBZ", True): "VBP", ("VBP", False): "VBZ"}
 ASPECTUAL_VERBS = frozenset({"start", "begin", "stop", "keep", "continue", "finish", "resume", "quit"})
@@ -100,6 +100,10 @@ class Clause:
         """
         if not self.verb:
             return self
+        pronoun = self.subject.lower()
+        if (tag != "VBG" or aux) and pronoun in _SUBJECT_PRONOUNS:  # "them laughing" -> "they laugh"
+            self = replace(self, subject=_SUBJECT_PRONOUNS[pronoun])
+            plural = self.subject in ("they", "we", "I")
         if plural is None and self.subject:
             plural = self.plural
         if plural is not None:
@@ -129,10 +133,8 @@ class Clause:
         subject = self.subject
         if tag == "VBG" and not aux:  # "they explode" -> "them exploding"
             subject = _OBJECT_PRONOUNS.get(subject.lower(), _gerund_conjuncts(subject))
-        elif subject.lower() in _SUBJECT_PRONOUNS:  # "him emptying" -> "he is emptying"
-            subject = _SUBJECT_PRONOUNS[subject.lower()]
         verb = inflect(self.verb, tag)
-        return replace(self, subject=subject, aux=aux if aux != "being" else "", verb=verb, rest=rest, tag=tag)
+        return replace(self, subject=subject, aux=aux, verb=verb, rest=rest, tag=tag)
 
     def as_gerund(self) -> Clause:
         """The clause as a noun phrase that can follow "followed by": "a man speaks" -> "a man speaking"."""

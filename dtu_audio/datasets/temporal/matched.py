@@ -26,6 +26,7 @@ from dtu_audio.datasets.temporal.chain import (
     parse_chain,
     render,
 )
+from dtu_audio.datasets.temporal.grammar import finite_be
 from dtu_audio.datasets.temporal.rewrite import connectives_in, fit_right, reads_badly, reads_the_same_reversed, with_be
 
 
@@ -119,8 +120,10 @@ def _with_glue(caption: str, glue: str) -> str:
             return caption
         if not finite:  # "Silence is followed by", not "Silence and is followed by"
             words = [w for w in words if w != "and"]
+    if "is" in words and ((left.tag == "VBD" and not left.aux) or finite_be(left.aux) in ("was", "were")):
+        words = ["was" if w == "is" else w for w in words]  # "A man spoke and was followed by"
     link = _with(link, prefix=" ".join(words).replace(" ,", ","))
-    link = with_be(link, left.plural) if "is" in words else link
+    link = with_be(link, left.plural) if {"is", "was"} & set(words) else link
     return render(_with(chain, links=(link, *chain.links[1:])))
 
 

@@ -87,8 +87,11 @@ def _with_determiner(det: str, body: str) -> str:
     return f"{det} {body}".strip()
 
 
-def _subject_of(group: list[Clause], subject: str) -> list[Clause]:
-    return [replace(group[0], subject=subject), *group[1:]]
+def _agreeing(clause: Clause, subject: str, plural: bool | None = None) -> Clause:
+    """``clause`` with ``subject``, its verb agreeing (with ``plural`` where the subject's own verb
+    said it: "a group of ducks quack"): "a flock of birds chirps" -> "they chirp"."""
+    plural = plural if plural is not None else subject.lower() in ("they", "we") or is_plural(subject)
+    return replace(clause, subject=subject).in_form(clause.aux, clause.tag, plural) if clause.verb else clause
 
 
 def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
@@ -122,7 +125,11 @@ def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
             body = decapitalise(mentions[target][1])
             subject = groups[source][0].subject if pronoun else _with_determiner(det, body)
             repeat = _REPEAT_RE.search(groups[target][0].subject)
-            out[target] = _subject_of(out[target], subject + (repeat.group() if repeat else ""))
+            subject += repeat.group() if repeat else ""
+            own = groups[source][0]
+            plural = None if own.subject.lower() in PRONOUNS else own.plural
+            first = _agreeing(out[target][0], subject, plural) if pronoun else replace(out[target][0], subject=subject)
+            out[target] = [first, *out[target][1:]]
     return out
 
 
@@ -208,12 +215,12 @@ def _object_for_subject(groups: list[list[Clause]]) -> list[list[Clause]] | None
     if len(objects) != 1 or own or later[0].subject.lower() in PRONOUNS or gerund or not first.subject:
         return None
     pronoun = objects[0]
-    if _pronoun_for(first.subject, _OBJECT_CASE, first.plural) != pronoun:
+    if _pronoun_for(first.subject, _OBJECT_CASE, _plural(first)) != pronoun:
         return None
     if any(_pronoun_for(p, _OBJECT_CASE) == pronoun for c in groups[0] for p, direct in _noun_phrases(c) if direct):
         return None  # "a dog chases a cat, then a man yells at it": which one?
     named = [replace(c, rest=_swap_word(c.rest, pronoun, decapitalise(first.subject))) for c in later]
-    return [[replace(first, subject=_SUBJECT_CASE[pronoun]), *others], named]
+    return [[_agreeing(first, _SUBJECT_CASE[pronoun]), *others], named]
 
 
 _POSSESSIVES = {"its": "it", "their": "they", "his": "he", "her": "she"}
@@ -230,12 +237,12 @@ def _possessive_for_subject(groups: list[list[Clause]]) -> list[list[Clause]] | 
         or not owned
         or not first.verb
         or not simple
-        or _pronoun_for(first.subject, _SUBJECT_CASE, first.plural) != pronoun
+        or _pronoun_for(first.subject, _SUBJECT_CASE, _plural(first)) != pronoun
     ):
         return None
     named = decapitalise(first.subject)
     named = f"{named}'" if named.endswith("s") else f"{named}'s"
-    return [[replace(first, subject=pronoun), *others], [replace(later, subject=f"{named} {owned}"), *rest]]
+    return [[_agreeing(first, pronoun), *others], [replace(later, subject=f"{named} {owned}"), *rest]]
 
 
 def _subject_for_object(groups: list[list[Clause]]) -> list[list[Clause]] | None:
@@ -275,7 +282,7 @@ def _placed_determiners(groups: list[list[Clause]]) -> list[list[Clause]]:
                 new_det = _with_determiner(det, match.group("body")).split()[0]
                 rest = f"{clause.rest[: match.start()]}{new_det} {match.group('body')}{clause.rest[match.end() :]}"
                 out[phrase_at][k] = replace(clause, rest=rest)
-                out[subject_at][0] = _subject_of(out[subject_at], _with_determiner(match.group("det"), body))[0]
+                out[subject_at][0] = replace(out[subject_at][0], subject=_with_determiner(match.group("det"), body))
                 return out
     return groups
 

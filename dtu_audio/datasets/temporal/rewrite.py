@@ -26,7 +26,7 @@ from dtu_audio.datasets.temporal.chain import (
     render,
 )
 from dtu_audio.datasets.temporal.grammar import Clause, finite_be, is_plural, parse_clause
-from dtu_audio.datasets.temporal.lexicon import DETERMINERS, lemmas_of
+from dtu_audio.datasets.temporal.lexicon import BE_TAGS, DETERMINERS, lemmas_of
 from dtu_audio.datasets.temporal.mentions import PRONOUNS, keep_in_place, split_scene, with_scene
 
 _ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
@@ -196,8 +196,9 @@ def fit_right(clause: Clause, shared: bool, connective: str, main: Clause) -> Cl
         clause = _understood(main, clause)
         if connective in ("before", "after"):
             return clause.in_form("", "VBG")
-        if main.aux in ("is", "are") and main.tag == "VBG":  # "is getting louder, then blows a horn"
-            return clause.in_form("", "VBZ" if main.aux == "is" else "VBP")
+        be = finite_be(main.aux)
+        if be and main.tag == "VBG":  # "is getting louder, then blows a horn"; "was speaking, then coughed"
+            return clause.in_form("", BE_TAGS[be])
         clause = clause.in_form(*_form(main))
         return _with(clause, aux="") if main.passive and clause.passive else clause
     return clause
