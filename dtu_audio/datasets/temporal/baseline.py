@@ -16,6 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dtu_audio.datasets.temporal.matched import replace_matched
+from dtu_audio.datasets.temporal.restate import balance_directions
+from dtu_audio.datasets.temporal.rewrite import replace, reverse
+
 DIMENSIONS = 1 << 18
 """Hashed feature space (collisions are rare at caption vocabulary sizes)."""
 _TOKEN_RE = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
@@ -144,16 +148,14 @@ ALTERATIONS = ("reverse", "replace", "replace_matched")
 def alteration_pairs(captions: Sequence[str], alteration: str, seed: int = 0) -> tuple[list[str], list[str], list[int]]:
     """(originals, altered, caption index) training pairs for one of :data:`ALTERATIONS`.
 
-    ``replace_matched`` pairs the captions restated by :func:`~dtu_audio.datasets.temporal.balance_directions`
-    with their :func:`~dtu_audio.datasets.temporal.replace_matched` negatives, as the test set does.
+    ``replace_matched`` pairs the captions restated by :func:`~.restate.balance_directions` with
+    their :func:`~.matched.replace_matched` negatives, as the test set does.
     """
-    from dtu_audio.datasets import temporal
-
     if alteration == "replace_matched":
-        originals = temporal.balance_directions(captions, seed)
-        negatives = iter(temporal.replace_matched(originals, seed))
+        originals = balance_directions(captions, seed)
+        negatives = iter(replace_matched(originals, seed))
         return rewrite_pairs(originals, lambda _: next(negatives))
-    return rewrite_pairs(captions, {"reverse": temporal.reverse, "replace": temporal.replace}[alteration])
+    return rewrite_pairs(captions, {"reverse": reverse, "replace": replace}[alteration])
 
 
 def rewrite_detectability(captions: Sequence[str], groups: Sequence[object], seed: int = 0) -> dict[str, dict]:

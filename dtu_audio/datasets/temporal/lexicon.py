@@ -81,6 +81,7 @@ def _guessed_lemmas(word: str) -> dict[str, tuple[str, ...]]:
 
 
 def is_adverb(word: str) -> bool:
+    """Whether ``word`` is only an adverb ("loudly", "eventually"), not a noun, verb or clause opener."""
     kinds = set(lemmas_of(word))
     if word.lower() in CLAUSE_OPENERS:  # "tapping on paper as frogs croak": "as" opens a clause
         return False

@@ -65,12 +65,12 @@ def _replacements(caption: str) -> dict[str, str]:
 def replace_matched(captions: Sequence[str], seed: int = 0) -> list[str | None]:
     """Replaced captions whose connectives follow the originals' own distribution (no connective prior).
 
-    Like :func:`replace` (events in place, the first connective now states the opposite order), but
+    Like :func:`~.rewrite.replace` (events in place, the first connective now states the opposite order), but
     each caption takes one of the opposite connectives that fit, chosen so that every swap "X -> Y"
     is as common as "Y -> X" (so every connective is as common among the negatives as among the
     originals' first connectives), and a comma, "and" or "is" stands before each connective as often
     as in the originals. Exact only when the originals name the first event first as often as last
-    (:func:`balance_directions` makes them so); ``None`` where no opposite connective fits.
+    (:func:`~.restate.balance_directions` makes them so); ``None`` where no opposite connective fits.
     """
     options = [_replacements(c) for c in captions]
     chosen = _paired(options, [(connectives_in(c) or [""])[0] for c in captions], seed)

@@ -8,10 +8,9 @@ man speaking"), which a text-only classifier spots at once. Here the events move
 stay where they were: the first mention of a sound keeps its introducing determiner, a pronoun
 keeps its place behind the noun it stands for (trading words with that noun when the two change
 order: "Bees buzz before a man swats at them" -> "A man swats at bees before they buzz"), "again"
-stays at the end, and a background
-that closes the caption ("... as birds chirp in the background") stays at its end. A caption
-whose events then read as they did ("a man speaks then another man speaks") says the same in
-both orders, and its reversal is no negative.
+stays at the end, and a background that closes the caption ("... as birds chirp in the
+background") stays at its end. A caption whose events then read as they did ("a man speaks then
+another man speaks") says the same in both orders, and its reversal is no negative.
 """
 
 from __future__ import annotations
@@ -26,13 +25,16 @@ from dtu_audio.datasets.temporal.lexicon import CLAUSE_OPENERS, DETERMINERS, PRE
 PRONOUNS = frozenset({"it", "they", "he", "she"})
 """Pronouns that stand for a sound named before them."""
 _IMPERSONAL_VERBS = frozenset({"rain", "thunder", "snow", "drizzle", "hail", "pour", "seem", "appear"})
+"""Verbs whose "it" stands for nothing ("it is raining")."""
 _OBJECT_CASE = {"it": "it", "they": "them", "he": "him", "she": "her"}
 _SUBJECT_CASE = {"it": "it", "them": "they", "him": "he", "her": "she"}
 _MALE = frozenset({"man", "boy", "male", "guy"})
 _QUANTITIES = frozenset({"handful", "couple", "group", "lot", "bunch", "pair", "number", "pile", "stack", "flock"})
+"""Nouns that count a plural: "a handful of coins ... them"."""
 _PARTICLES_AFTER_PRONOUN = ("up", "down", "out", "away", "back", "open", "shut")
-_PHRASAL_VERBS = frozenset({"turn", "switch", "shut", "put", "take", "flip", "knock", "tip", "try"})
 """Particles that follow a pronoun object: "picks it up", not "picks up it"."""
+_PHRASAL_VERBS = frozenset({"turn", "switch", "shut", "put", "take", "flip", "knock", "tip", "try"})
+"""Verbs whose "on", "off" or "over" is a particle ("turns it on"), not a preposition ("thumps on it")."""
 _FEMALE = frozenset({"woman", "girl", "female", "lady"})
 _PEOPLE = frozenset({"man", "woman", "male", "female", "boy", "girl", "person", "child", "kid", "lady", "guy", "baby"})
 _SOMEONE = frozenset({"someone", "somebody", "a person", "he", "she"})
@@ -309,8 +311,8 @@ def _objects(rest: str) -> list[str]:
 def _antecedent(clause: Clause, later: Clause, pronoun: str, case: dict[str, str]) -> str:
     """The noun phrase in ``clause``'s verb phrase that ``pronoun`` (in ``later``) stands for: its
     object when that agrees ("drags a heavy box across the floor and then drops it"), else the one
-    agreeing noun phrase after a preposition; "" when there is none, or more than one, or ``later``
-    names it again."""
+    agreeing noun phrase after a preposition; "" when there is none, or several and no object, or
+    ``later`` names it again."""
     words = clause.rest.lower().split()
     two_verbs = any(verb_tag(w) in ("VBZ", "VBD") for w, b in zip(words[1:], words[:-1], strict=True) if b == "and")
     before_pronoun = replace(later, rest=re.split(rf"\b{pronoun}\b", later.rest, maxsplit=1, flags=re.I)[0])

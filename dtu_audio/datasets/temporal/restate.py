@@ -159,7 +159,7 @@ def rebalance(captions: Sequence[str], seed: int = 0) -> list[str]:
 def balance_directions(captions: Sequence[str], seed: int = 0) -> list[str]:
     """Restate captions so that their first connectives follow :data:`DIRECTION_BALANCED`, meaning kept.
 
-    The originals of the matched replaced set (:func:`replace_matched`): half of them name the
+    The originals of the matched replaced set (:func:`~.matched.replace_matched`): half of them name the
     first event first, half last, so that their negatives can use every connective as often.
     """
     firsts = Counter(dict.fromkeys(CONNECTIVES, 0))
