@@ -374,8 +374,8 @@ def parse_chain(caption: str) -> Chain | None:
     return None if grouped is None else Chain(grouped[0], tuple(links), grouped[1], ending)
 
 
-_THEN_IS_RE = re.compile(r",?\s*\bthen\s+(?=(?:is|are)\s+(?:followed|preceded)\s+by\b)", re.IGNORECASE)
-_WHICH_IS_RE = re.compile(r"\s*,?\s*\bwhich\s+(?:is|are)\s+(?=(?:followed|preceded)\s+by\b)", re.IGNORECASE)
+_THEN_IS_RE = re.compile(r",?\s*\bthen\s+(?=(?:is|are|was|were)\s+(?:followed|preceded)\s+by\b)", re.IGNORECASE)
+_WHICH_IS_RE = re.compile(r"\s*,?\s*\bwhich\s+(?:is|are|was|were)\s+(?=(?:followed|preceded)\s+by\b)", re.IGNORECASE)
 _RELATIVE_THEN_RE = re.compile(r"^(?P<x>.*?\w)(?P<comma>\s*,)?\s+(?:which|who|that)\s+then\s+(?P<vp>\w.*)$", re.I)
 
 
