@@ -15,6 +15,7 @@ from dtu_audio.datasets.temporal.lexicon import (
     BE_TAGS,
     CLAUSE_OPENERS,
     DETERMINERS,
+    MORE_PREPOSITIONS,
     PARTICLES,
     PREPOSITIONS,
     inflect,
@@ -381,9 +382,7 @@ def parse_clause(text: str) -> Clause:
     return _split_predicate(" ".join(words[:head]), words[head:])
 
 
-_OTHER_PREPOSITIONS = frozenset(
-    {"to", "and", "onto", "through", "across", "over", "toward", "towards", "past", "against", "behind", "about"}
-)
+_OTHER_PREPOSITIONS = MORE_PREPOSITIONS | {"to", "and", "about"}
 
 
 def trailing_noun_phrase(text: str) -> str:
@@ -454,7 +453,7 @@ def _plural_subject_verb(word: str) -> bool:
     return "VERB" in kinds and lemma(word) == word and "ADJ" not in kinds and word not in PARTICLES | _RESULTS
 
 
-def _counted_times(words: list[str]) -> bool:
+def counted_times(words: list[str]) -> bool:
     """Whether ``words`` open with how many times ("twice", "numerous times", "three times")."""
     first = words[0].lower() if words else ""
     return first in ("once", "twice") or (len(words) > 1 and words[1].lower().rstrip(",") in ("times", "more"))
@@ -512,7 +511,7 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progr
     if tag == "VBG" and not (gerund_object and finite_before):
         rest = words[i + 1 :]
         adverb = is_adverb(rest[0]) and rest[0].lower().endswith("ly") if rest else False
-        adverb = adverb or _counted_times(rest) or (rest and rest[0].lower() in _ADJUNCT_PREPOSITIONS)
+        adverb = adverb or counted_times(rest) or (rest and rest[0].lower() in _ADJUNCT_PREPOSITIONS)
         conjoined = (
             len(rest) > 1 and rest[0].lower() == "and" and verb_tag(rest[1]) == "VBG"
         )  # "running and cutting out"

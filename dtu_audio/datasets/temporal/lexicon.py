@@ -37,6 +37,8 @@ ADJECTIVES = frozenset((
 CLAUSE_OPENERS = frozenset({"while", "as", "when", "whereas", "because", "that", "which", "who", ","})
 """Words that open a clause inside another ("a man talks while a dog barks")."""
 PREPOSITIONS = frozenset({"of", "in", "on", "at", "from", "with", "near", "by", "inside", "outside", "into", "under"})
+MORE_PREPOSITIONS = frozenset({"onto", "through", "across", "over", "toward", "towards", "past", "against", "behind"})
+"""Prepositions of movement and place that also end a noun phrase ("a box across the floor")."""
 # fmt: off
 _UNLISTED_FUNCTION_WORDS = frozenset((
     "and", "but", "nor", "with", "from", "against", "into", "onto", "upon", "than", "of", "for", "at", "the", "a",

@@ -27,7 +27,7 @@ from dtu_audio.datasets.temporal.chain import (
     render,
 )
 from dtu_audio.datasets.temporal.grammar import finite_be
-from dtu_audio.datasets.temporal.rewrite import connectives_in, fit_right, reads_badly, reads_the_same_reversed, with_be
+from dtu_audio.datasets.temporal.rewrite import connectives_in, fit_right, no_order_to_swap, reads_badly, with_be
 
 
 def _prefix_for(own: Link, connective: str) -> str:
@@ -39,8 +39,8 @@ def _prefix_for(own: Link, connective: str) -> str:
 def _replacements(caption: str) -> dict[str, str]:
     """The caption with its first connective swapped for each connective of the opposite direction that fits."""
     chain = parse_chain(caption)
-    if chain is None or (len(chain.links) == 1 and reads_the_same_reversed(caption)):
-        return {}  # "a toilet flushes followed by another toilet flushing": no order to swap
+    if chain is None or no_order_to_swap(chain, caption):
+        return {}
     own = chain.links[0]
     other = RIGHT_FIRST if own.connective in LEFT_FIRST else LEFT_FIRST
     opposite = own.opposite()

@@ -19,8 +19,16 @@ import re
 from dataclasses import replace
 
 from dtu_audio.datasets.temporal.chain import decapitalise
-from dtu_audio.datasets.temporal.grammar import Clause, is_plural
-from dtu_audio.datasets.temporal.lexicon import CLAUSE_OPENERS, DETERMINERS, PREPOSITIONS, lemma, lemmas_of, verb_tag
+from dtu_audio.datasets.temporal.grammar import Clause, counted_times, is_plural
+from dtu_audio.datasets.temporal.lexicon import (
+    CLAUSE_OPENERS,
+    DETERMINERS,
+    MORE_PREPOSITIONS,
+    PREPOSITIONS,
+    lemma,
+    lemmas_of,
+    verb_tag,
+)
 
 PRONOUNS = frozenset({"it", "they", "he", "she"})
 """Pronouns that stand for a sound named before them."""
@@ -329,9 +337,7 @@ def _antecedent(clause: Clause, later: Clause, pronoun: str, case: dict[str, str
 
 
 _NP_START = frozenset({"something", "someone", "somebody"})
-_BOUNDARIES = (PREPOSITIONS - {"of"}) | set(_PARTICLES_AFTER_PRONOUN) | {
-    "across", "onto", "through", "over", "toward", "towards", "along", "past", "against", "behind", "around", "off",
-}  # fmt: skip
+_BOUNDARIES = (PREPOSITIONS - {"of"}) | MORE_PREPOSITIONS | set(_PARTICLES_AFTER_PRONOUN) | {"along", "around", "off"}
 _NP_END = frozenset(
     {
         "and",
@@ -389,7 +395,7 @@ def _continues_noun_phrase(words: list[str], j: int) -> bool:
     word = words[j].lower()
     if word in _NP_END or word in _BOUNDARIES or word == ",":
         return False
-    if word.endswith("ly") or (j + 1 < len(words) and words[j + 1].lower().rstrip(",") in ("times", "more")):
+    if word.endswith("ly") or counted_times(words[j:]):
         return False  # "slowly", "several times"
     return not (verb_tag(word) in ("VBZ", "VBD") and "NOUN" not in lemmas_of(word))
 

@@ -251,7 +251,17 @@ def reads_the_same_reversed(caption: str) -> bool:
     """Whether the caption's events read the same in reverse order, so that it has no order to test:
     "A toilet flushes followed by another toilet flushing", "A car runs, stops, then runs again"."""
     chain = parse_chain(caption)
-    return chain is not None and _canonical(render(reverse_chain(chain))) == _canonical(caption)
+    return chain is not None and _reads_the_same(chain, caption)
+
+
+def _reads_the_same(chain: Chain, caption: str) -> bool:
+    return _canonical(render(reverse_chain(chain))) == _canonical(caption)
+
+
+def no_order_to_swap(chain: Chain, caption: str) -> bool:
+    """Whether ``caption`` (read as ``chain``) has two events that read the same in either order, so
+    that swapping its connective says it again: "a toilet flushes followed by another toilet flushing"."""
+    return len(chain.links) == 1 and _reads_the_same(chain, caption)
 
 
 def replace(caption: str) -> str | None:
@@ -261,8 +271,8 @@ def replace(caption: str) -> str | None:
     when its two events read the same in either order ("A dog barks then barks again").
     """
     chain = parse_chain(caption)
-    if chain is None or (len(chain.links) == 1 and _rendered(caption, reverse_chain(chain)) is None):
-        return None  # "a toilet flushes followed by another toilet flushing": no order to swap
+    if chain is None or no_order_to_swap(chain, caption):
+        return None
     return _rendered(caption, replace_chain(chain))
 
 
