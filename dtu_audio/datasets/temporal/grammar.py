@@ -129,8 +129,10 @@ class Clause:
         aspect = lemma(self.verb.rstrip(",")) in ("start", "begin", "continue") and not self.verb.endswith(",")
         if tag == "VBG" and aspect and verb_tag(first) == "VBG":
             rest = f"to {lemma(first)}{rest[len(first) :]}"  # "is starting to cry", not "is starting crying"
-        if tag == "VBG" and not aux and tag != self.tag and self.subject:  # not "after laughing and a man laughing"
-            rest = _gerund_conjuncts(rest, later=True)
+        changed = tag != self.tag or aux != self.aux  # "is pounding ... and men are talking" too
+        if tag == "VBG" and not aux and changed and self.subject:  # not "after laughing and a man laughing"
+            lead = ", " if self.verb.endswith(",") else ""  # "chirping, a child yells": the list goes on
+            rest = _gerund_conjuncts(lead + rest, later=True)[len(lead) :]
         subject = self.subject
         if tag == "VBG" and not aux:  # "they explode" -> "them exploding"
             subject = _OBJECT_PRONOUNS.get(subject.lower(), _gerund_conjuncts(subject))
@@ -160,7 +162,9 @@ def _gerund_conjuncts(text: str, later: bool = False) -> str:
         clause = parse_clause(parts[i])
         first = clause.subject.split()[0].lower() if clause.subject else ""
         described = later and first not in DETERMINERS and "ADJ" in lemmas_of(first)  # "in short, rapid strokes"
-        if clause.subject and clause.verb and clause.tag in ("VBZ", "VBP") and not clause.aux and not described:
+        finite = clause.tag in ("VBZ", "VBP") and not clause.aux
+        progressive = clause.tag == "VBG" and clause.aux in ("is", "are", "was", "were")  # "men are talking"
+        if clause.subject and clause.verb and (finite or progressive) and not described:
             parts[i] = clause.as_gerund().text
     return "".join(parts)
 
@@ -279,16 +283,20 @@ def _head_index(words: list[str]) -> int | None:
         tag = verb_tag(word)
         if not tag or (word in _RESULTS and tag in ("VBD", "VBN")):  # "slams shut": a result, no head
             continue
+        nxt = words[i + 1].lower().rstrip(",;:") if i + 1 < len(words) else ""
+        if word == "proceeded" and nxt == "by":  # "clacking proceeded by a flush": a misspelt connective
+            continue
         after_preposition = j > 0 and words[j - 1].lower() in PREPOSITIONS
         opens_phrase = j == 0 or words[j - 1].lower() in DETERMINERS or after_preposition
         kinds = lemmas_of(before)
         adjective = before in ADJECTIVES or ("ADJ" in kinds and ("NOUN" not in kinds or j == 0 or after_preposition))
         if adjective and tag in ("VBG", "VBD") and opens_phrase:
             continue  # "heavy breathing", "high pitched", "over rapid panting": an adjective is no subject
-        nxt = words[i + 1].lower().rstrip(",;:") if i + 1 < len(words) else ""
         takes_object = nxt in DETERMINERS or nxt in PARTICLES or is_adverb(nxt)
         modifier = before in ADJECTIVES or ("ADJ" in lemmas_of(before) and "NOUN" not in lemmas_of(before))
-        if "NOUN" in lemmas_of(word) and (modifier or verb_tag(before) == "VBG") and not takes_object:
+        agrees = tag == "VBZ" and words[0].lower() in ("a", "an") and not set(words[1:j]) & PREPOSITIONS
+        noun_before = verb_tag(before) == "VBG" and not agrees  # "tapping noises", not "a loud clicking starts"
+        if "NOUN" in lemmas_of(word) and (modifier or noun_before) and not takes_object:
             continue  # "a small burst", "tapping noises", "faint grunts": a noun
         if tag == "VBG" and "with" in {w.lower() for w in words[max(0, j - 2) : j]}:
             continue  # "humming of a motor with people screaming": a noun phrase
