@@ -139,6 +139,30 @@ class Clause:
         verb = inflect(self.verb, tag)
         return replace(self, subject=subject, aux=aux, verb=verb, rest=rest, tag=tag)
 
+    def with_list_closed(self) -> Clause:
+        """The clause with "and" before the last item of a comma list that ends it, where the list had
+        left its "and" to the link after it: "starts, idles" of "starts, idles, and then shuts off"
+        -> "starts and idles"."""
+        if not _ends_in_a_list(self.text, bool(self.verb) and self.tag != "VBG"):
+            return self
+        names = ("subject", "aux", "adverbs", "verb", "rest")
+        values = [getattr(self, name) for name in names]
+        for i in reversed(range(len(values))):
+            head, comma, tail = values[i].rpartition(",")
+            if re.search(r"\band\b", tail):
+                return self  # the list has its "and" already
+            if not comma:
+                continue
+            later = next((k for k in range(i + 1, len(values)) if values[k]), None)
+            if tail.strip():
+                values[i] = f"{head} and{tail}"
+            elif later is not None:  # "starts," with the next item in the verb phrase's rest
+                values[i], values[later] = head, f"and {values[later]}"
+            else:
+                return self
+            return replace(self, **dict(zip(names, values, strict=True)))
+        return self
+
     def as_gerund(self) -> Clause:
         """The clause as a noun phrase that can follow "followed by": "a man speaks" -> "a man speaking"."""
         relative = self.subject.lower().endswith((" who", " which", " that"))
@@ -147,6 +171,28 @@ class Clause:
         if not self.verb or (self.tag == "VBG" and not self.aux) or relative or self.in_subclause:
             return self
         return self.in_form("", "VBG")
+
+
+def _ends_in_a_list(text: str, finite: bool) -> bool:
+    """Whether ``text`` ends in a list of sounds or actions ("glass clinks, thumps occur"), not in a
+    comma after an opening adverbial ("Repeatedly, a thumping ...", "Moving on the tracks, a train
+    stops"), around a participle's phrase ("thunder, accompanied by birds, becomes quiet"; with a
+    ``finite`` verb, "revs its engine, making it louder"), between adjectives ("short, rapid
+    strokes") or before a description ("violins play, sometimes very squeaky")."""
+    items = [item.lower().split() for item in text.split(",")]
+    if len(items) < 2 or not all(items):
+        return False
+    first, before, last = items[0], items[-2], items[-1][0]
+    opening = (len(first) == 1 and is_adverb(first[0])) or first[0] in ("first", "then", "finally")
+    participle = verb_tag(first[0]) == "VBG" and len(first) > 1 and first[1] in PREPOSITIONS | PARTICLES
+    by = any(verb_tag(item[0]) in ("VBN", "VBD") and item[1:2] == ["by"] for item in items)
+    adjunct = finite and verb_tag(last) == "VBG"
+    adjectives = "ADJ" in lemmas_of(before[-1]) and "ADJ" in lemmas_of(last) and len(items[-1]) > 1
+    kinds = set(lemmas_of(last))
+    described = is_adverb(last) or (
+        last not in DETERMINERS and "ADJ" in kinds and "NOUN" not in kinds and verb_tag(last) in ("", "VB", "VBP")
+    )
+    return not (opening or participle or by or adjunct or adjectives or described)
 
 
 def _gerund_conjuncts(text: str, later: bool = False) -> str:

@@ -27,7 +27,7 @@ from dtu_audio.datasets.temporal.chain import (
     render,
 )
 from dtu_audio.datasets.temporal.grammar import finite_be
-from dtu_audio.datasets.temporal.rewrite import connectives_in, fit_right, no_order_to_swap, reads_badly, with_be
+from dtu_audio.datasets.temporal.rewrite import connectives_in, no_order_to_swap, reads_badly, relinked, with_be
 
 
 def _prefix_for(own: Link, connective: str) -> str:
@@ -48,15 +48,10 @@ def _replacements(caption: str) -> dict[str, str]:
     for connective in other:
         if not fits(connective, opposite.modifier):
             continue
-        link = Link(connective, opposite.modifier, _prefix_for(own, connective))
-        right = fit_right(chain.clauses[1], chain.shared[1], connective, chain.clauses[0])
-        if right is None:
+        replaced = relinked(chain, Link(connective, opposite.modifier, _prefix_for(own, connective)))
+        if replaced is None or reads_badly(connective, replaced.clauses[1]):
             continue
-        if reads_badly(connective, right):
-            continue
-        text = render(
-            _with(chain, clauses=(chain.clauses[0], right, *chain.clauses[2:]), links=(link, *chain.links[1:]))
-        )
+        text = render(replaced)
         if connectives_in(text)[:1] == [connective]:
             out[connective] = text
     return out

@@ -27,9 +27,9 @@ from dtu_audio.datasets.temporal.rewrite import (
     connectives_in,
     count_connectives,
     events_in_order,
-    fit_right,
     other_connectives,
     reads_badly,
+    relinked,
     swapped,
     two_event_chain,
 )
@@ -66,11 +66,7 @@ def _relinked(chain: Chain, connective: str) -> Chain | None:
     if not fits(connective, link.modifier):
         return None
     keep_aux = link.connective in PASSIVE and connective in PASSIVE
-    new = Link(connective, link.modifier, clean_prefix(link.prefix, keep_aux))
-    right = fit_right(chain.clauses[1], chain.shared[1], connective, chain.clauses[0])
-    if right is None:
-        return None
-    return _with(chain, clauses=(chain.clauses[0], right, *chain.clauses[2:]), links=(new, *chain.links[1:]))
+    return relinked(chain, Link(connective, link.modifier, clean_prefix(link.prefix, keep_aux)))
 
 
 def restatements(caption: str) -> dict[str, str]:

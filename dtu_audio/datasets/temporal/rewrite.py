@@ -155,6 +155,7 @@ def reverse_chain(chain: Chain) -> Chain:
     clauses: list[Clause] = []
     shared: list[bool] = []
     links: list[Link] = []
+    origins: list[int] = []  # where each clause stood
     for k, source in enumerate(reversed(range(len(groups)))):
         new = _in_slot(_reversed_group(groups[source]), groups[k][0])
         if k > 0:
@@ -165,10 +166,24 @@ def reverse_chain(chain: Chain) -> Chain:
                 new = [new[0].as_gerund()] + [_as_noun_phrase_part(vp, new[0]) for vp in new[1:]]
         links += inner[source]
         clauses += new
+        origins += reversed(chain.groups[source])
         shared += [False] + [True] * (len(new) - 1)
+    clauses = [
+        c.with_list_closed() if _lost_its_and(chain.links, origin, links, p) else c
+        for p, (c, origin) in enumerate(zip(clauses, origins, strict=True))
+    ]  # "A man hangs up, and then speaks on the phone and laughs"
     clauses[-1] = with_scene(clauses[-1], scene)
     reversed_chain = Chain(tuple(clauses), tuple(links), tuple(shared), chain.ending, chain.initial)
     return _without_fragment(reversed_chain)
+
+
+def _lost_its_and(old: Sequence[Link], origin: int, new: Sequence[Link], place: int) -> bool:
+    """Whether a clause that stood before link ``origin`` of ``old``, whose "and" closed the clause's
+    list ("starts, idles, and then ..."), stands before link ``place`` of ``new``, one without "and",
+    or at the end."""
+    had = origin < len(old) and "and" in old[origin].prefix.split()
+    has = place < len(new) and "and" in new[place].prefix.split()
+    return had and not has
 
 
 def _without_fragment(chain: Chain) -> Chain:
@@ -212,12 +227,18 @@ def reads_badly(connective: str, right: Clause) -> bool:
 
 def replace_chain(chain: Chain) -> Chain | None:
     """The chain with its first connective swapped for the opposite, events in place; ``None`` if it cannot be."""
-    link = chain.links[0]
-    new = link.opposite()
-    right = fit_right(chain.clauses[1], chain.shared[1], new.connective, chain.clauses[0])
+    return relinked(chain, chain.links[0].opposite())
+
+
+def relinked(chain: Chain, link: Link) -> Chain | None:
+    """The chain with ``link`` for its first link, clauses in place, the one after it made to fit;
+    ``None`` where it cannot. A list before the link that loses its "and" with the old link gets one:
+    "starts, idles, and then shuts off" -> "starts and idles, after shutting off"."""
+    right = fit_right(chain.clauses[1], chain.shared[1], link.connective, chain.clauses[0])
     if right is None:
         return None
-    return _with(chain, clauses=(chain.clauses[0], right, *chain.clauses[2:]), links=(new, *chain.links[1:]))
+    left = chain.clauses[0].with_list_closed() if _lost_its_and(chain.links, 0, [link], 0) else chain.clauses[0]
+    return _with(chain, clauses=(left, right, *chain.clauses[2:]), links=(link, *chain.links[1:]))
 
 
 def _rewrite(caption: str, transform) -> str | None:
