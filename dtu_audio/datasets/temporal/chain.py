@@ -183,7 +183,13 @@ def _link_of(match: re.Match) -> Link:
     if match.group("then"):
         then = " ".join(match.group("then").lower().split())
         return Link("then", "", _prefix_of(match), "" if then == "then" else then)
-    return Link(match.group("ba").lower(), _modifier(match), _prefix_of(match))
+    connective, modifier, prefix = match.group("ba").lower(), _modifier(match), _prefix_of(match)
+    if connective == "after" and "and" in prefix.split() and modifier in _SOON:
+        return Link("then", "", prefix, f"{modifier} after")  # "X and soon after Y": X, then Y
+    return Link(connective, modifier, prefix)
+
+
+_SOON = frozenset({"soon", "shortly", "right", "just", "immediately"})
 
 
 def _ordering_matches(caption: str) -> list[re.Match]:

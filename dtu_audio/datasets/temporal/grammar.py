@@ -176,14 +176,15 @@ class Clause:
 def _ends_in_a_list(text: str, finite: bool) -> bool:
     """Whether ``text`` ends in a list of sounds or actions ("glass clinks, thumps occur"), not in a
     comma after an opening adverbial ("Repeatedly, a thumping ...", "Moving on the tracks, a train
-    stops"), around a participle's phrase ("thunder, accompanied by birds, becomes quiet"; with a
-    ``finite`` verb, "revs its engine, making it louder"), between adjectives ("short, rapid
-    strokes") or before a description ("violins play, sometimes very squeaky")."""
+    stops", "As the bells ring, pigeons fly off"), around a participle's phrase ("thunder,
+    accompanied by birds, becomes quiet"; with a ``finite`` verb, "revs its engine, making it
+    louder"), between adjectives ("short, rapid strokes") or before a description ("violins play,
+    sometimes very squeaky")."""
     items = [item.lower().split() for item in text.split(",")]
     if len(items) < 2 or not all(items):
         return False
     first, before, last = items[0], items[-2], items[-1][0]
-    opening = (len(first) == 1 and is_adverb(first[0])) or first[0] in ("first", "then", "finally")
+    opening = (len(first) == 1 and is_adverb(first[0])) or first[0] in CLAUSE_OPENERS | {"first", "then", "finally"}
     participle = verb_tag(first[0]) == "VBG" and len(first) > 1 and first[1] in PREPOSITIONS | PARTICLES
     by = any(verb_tag(item[0]) in ("VBN", "VBD") and item[1:2] == ["by"] for item in items)
     adjunct = finite and verb_tag(last) == "VBG"
@@ -504,7 +505,8 @@ def _plural_subject_verb(word: str) -> bool:
     result ("slams | shut")."""
     word = word.lower().rstrip(",;:")
     kinds = lemmas_of(word)
-    return "VERB" in kinds and lemma(word) == word and "ADJ" not in kinds and word not in PARTICLES | _RESULTS
+    not_a_verb = PARTICLES | _RESULTS | CLAUSE_OPENERS  # "snorts | while hooves stamp"
+    return "VERB" in kinds and lemma(word) == word and "ADJ" not in kinds and word not in not_a_verb
 
 
 def counted_times(words: list[str]) -> bool:

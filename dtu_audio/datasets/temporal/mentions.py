@@ -44,7 +44,8 @@ _PARTICLES_AFTER_PRONOUN = ("up", "down", "out", "away", "back", "open", "shut")
 _PHRASAL_VERBS = frozenset({"turn", "switch", "shut", "put", "take", "flip", "knock", "tip", "try"})
 """Verbs whose "on", "off" or "over" is a particle ("turns it on"), not a preposition ("thumps on it")."""
 _FEMALE = frozenset({"woman", "girl", "female", "lady"})
-_PEOPLE = frozenset({"man", "woman", "male", "female", "boy", "girl", "person", "child", "kid", "lady", "guy", "baby"})
+_PEOPLE = frozenset({"man", "woman", "male", "female", "boy", "girl", "person", "child", "kid", "lady", "guy"})
+"""People, whom "it" never stands for; a baby it may: "a baby coos followed by a woman talking to it"."""
 _SOMEONE = frozenset({"someone", "somebody", "a person", "he", "she"})
 _GENERIC = frozenset({"", "sound", "noise"})  # "a clicking sound ... a hissing sound": two sounds, not one
 _REFERRING = ("the same", "the other", "the", "another", "more", "one", "a", "an", "some")
@@ -144,19 +145,34 @@ def _placed_subjects(groups: list[list[Clause]]) -> list[list[Clause]]:
 
 
 def _placed_repeat(groups: list[list[Clause]]) -> list[list[Clause]]:
-    """ "again" (and its kin) that ends the caption moves to the event that will end it: the first.
-
-    "Water drips, stops, then begins again" -> "Water begins, stops, then drips again"; in real
-    captions "again" ends far more captions than it opens, whichever event it repeats.
+    """ "again" (and its kin) that ends the caption moves to the event that will end it, the first,
+    where it repeats an event of the caption: "Water drips, stops, then begins again" -> "Water
+    begins, stops, then drips again"; in real captions "again" ends far more captions than it opens.
+    An "again" of a sound named nowhere before stays with its event: "A breeze blows, then birds
+    chirp again" -> "Birds chirp again, then a breeze blows".
     """
     last, first = groups[-1][-1], groups[0][0]
     repeat = _REPEAT_RE.search(_tail(last))
-    if repeat is None or first is last or _REPEAT_RE.search(_tail(first)):
+    if repeat is None or first is last or _REPEAT_RE.search(_tail(first)) or not _repeats(groups):
         return groups
     out = [list(group) for group in groups]
     out[-1][-1] = _with_tail(last, _tail(last)[: repeat.start()])
     out[0][0] = _with_tail(out[0][0], f"{_tail(out[0][0])} {repeat.group().strip(' ,')}".strip())
     return out
+
+
+def _repeats(groups: list[list[Clause]]) -> bool:
+    """Whether the "again" of the caption's last event may repeat an event of the caption: not where
+    that event is one sound, named nowhere before, doing one thing ("a breeze blows, then birds chirp
+    again"), unlike "frogs croak and the man speaks again" or "someone starts it up again"."""
+    last = groups[-1][-1]
+    words = set(f"{last.subject} {last.rest}".lower().replace(",", " , ").split())
+    head = _head(_mention(last.subject)[1]) if last.subject and last.verb else ""
+    noun = "NOUN" in lemmas_of(head) and verb_tag(head) != "VBG" and head not in PRONOUNS
+    if not noun or words & (CLAUSE_OPENERS | {"and", ","}) or _objects(last.rest):
+        return True
+    earlier = " ".join(c.text for group in groups for c in group if c is not last).lower()
+    return re.search(rf"\b{re.escape(head[:4])}", earlier) is not None  # "engines ... the engine"
 
 
 def split_scene(clause: Clause) -> tuple[Clause, str]:
@@ -185,6 +201,8 @@ def _pronoun_for(phrase: str, case: dict[str, str], plural: bool | None = None) 
     """The pronoun that can stand for ``phrase`` ("bees" -> they/them, "a match" -> it, "a handful of
     coins" -> they/them), "" if unsure; ``plural`` as read from its verb ("sheep bleat"), if known."""
     head = _head(_mention(phrase)[1])
+    if " and " in f" {phrase.lower()} ":  # "a man and a woman" -> they
+        return case["them" if "them" in case else "they"]
     if head in _MALE or head in _FEMALE:
         return case["him" if head in _MALE else "her"] if "him" in case else case["he" if head in _MALE else "she"]
     if head in _PEOPLE or phrase.lower() in _SOMEONE or not head:
@@ -323,7 +341,9 @@ def _antecedent(clause: Clause, later: Clause, pronoun: str, case: dict[str, str
     ``later`` names it again."""
     words = clause.rest.lower().split()
     two_verbs = any(verb_tag(w) in ("VBZ", "VBD") for w, b in zip(words[1:], words[:-1], strict=True) if b == "and")
-    before_pronoun = replace(later, rest=re.split(rf"\b{pronoun}\b", later.rest, maxsplit=1, flags=re.I)[0])
+    said_first = later.subject.lower() == pronoun  # "then it shatters on the floor": nothing named before it
+    rest = "" if said_first else re.split(rf"\b{pronoun}\b", later.rest, maxsplit=1, flags=re.I)[0]
+    before_pronoun = replace(later, rest=rest)
     named_before = [p for p, _ in _noun_phrases(before_pronoun) if _pronoun_for(p, case) == pronoun]
     if _objects(clause.rest) or two_verbs or named_before:  # "strikes a match and lights a cigarette, then uses it"
         return ""
@@ -372,7 +392,8 @@ def _noun_phrases(clause: Clause) -> list[tuple[str, bool]]:
         word = words[i].lower()
         opener = word in CLAUSE_OPENERS or word in _NP_END or word in _BOUNDARIES
         ends = i + 1 == len(words) or words[i + 1].lower() in _BOUNDARIES or words[i + 1].lower().endswith("ly")
-        bare = i == start_of_rest and "NOUN" in lemmas_of(word) and not verb_tag(word) and not opener and ends
+        noun = "NOUN" in lemmas_of(word) and verb_tag(word) in ("", "VBZ")  # "washes dishes in the sink"
+        bare = i == start_of_rest and noun and not opener and ends
         after_of = i > 0 and words[i - 1].lower() == "of"  # "a deck of cards": "cards" too
         if (word in DETERMINERS and word != "of") or word in _NP_START or bare or after_of:
             j = i + 1
