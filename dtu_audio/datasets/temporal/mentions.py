@@ -56,7 +56,9 @@ _SCENE_RE = re.compile(
     r"\b(?:in\s+the\s+(?:background|distance)|into\s+(?:a|the)\s+microphone)$",
     re.IGNORECASE,
 )
-_REPEAT_RE = re.compile(r"(?:^|,?\s+)(?:once\s+again|once\s+more|again|some\s+more|anew)$", re.IGNORECASE)
+_REPEAT_RE = re.compile(
+    r"(?:^|,?\s+)(?:once\s+again|once\s+more|again|some\s+more|anew|too|as\s+well)$", re.IGNORECASE
+)  # "too": "a baby laughs then a woman laughs too" -> "a woman laughs then a baby laughs too"
 
 
 def _mention(subject: str) -> tuple[str, str]:
@@ -166,6 +168,8 @@ def _repeats(groups: list[list[Clause]]) -> bool:
     that event is one sound, named nowhere before, doing one thing ("a breeze blows, then birds chirp
     again"), unlike "frogs croak and the man speaks again" or "someone starts it up again"."""
     last = groups[-1][-1]
+    if any(c.verb and lemma(c.verb) == lemma(last.verb) for group in groups for c in group if c is not last):
+        return True  # "a baby laughs then a woman laughs too"
     words = set(f"{last.subject} {last.rest}".lower().replace(",", " , ").split())
     head = _head(_mention(last.subject)[1]) if last.subject and last.verb else ""
     noun = "NOUN" in lemmas_of(head) and verb_tag(head) != "VBG" and head not in PRONOUNS
