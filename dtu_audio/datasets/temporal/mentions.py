@@ -458,4 +458,18 @@ def keep_in_place(groups: list[list[Clause]]) -> list[list[Clause]]:
     """Groups of a caption in reading order, rewritten so that, once read in reverse order, each
     mention of a sound and each "again" stands where it stood: the first mention still introduces
     ("a"), the later ones refer back ("the", "another", "it"), and "again" ends the caption."""
-    return _placed_subjects(_placed_determiners(_placed_pronouns(_placed_repeat(groups))))
+    return _introduced(_placed_subjects(_placed_determiners(_placed_pronouns(_placed_repeat(groups)))))
+
+
+def _introduced(groups: list[list[Clause]]) -> list[list[Clause]]:
+    """The last group, which will open the caption, without an "another" or "more" that refers back
+    to a sound it has not met: "A siren fades then another loud siren" -> "A loud siren then a
+    siren fades", "... then more laughter" -> "Laughter ..."."""
+    first = groups[-1][0]
+    det, body = _mention(first.subject)
+    words = body.lower().replace(",", " ").split()
+    verb_alone = len(words) == 1 and not first.verb and verb_tag(words[0]) == "VBZ"  # "another sneezes"
+    if len(groups) < 2 or det not in ("another", "more") or not words or words[0] in ("one", *PRONOUNS) or verb_alone:
+        return groups
+    subject = _with_determiner("a", body) if det == "another" else body
+    return [*groups[:-1], [replace(first, subject=subject), *groups[-1][1:]]]
