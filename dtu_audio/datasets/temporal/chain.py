@@ -238,6 +238,12 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
         if before.tag in ("VBZ", "VBP", "VBD") and lemma(before.verb) in _LINKING_VERBS and _bare_adjective(text):
             text = f"{before.verb} {text}"  # "becomes louder and then softer": "then (becomes) softer"
         vp = _shared_verb_phrase(text, link, before, shared[-1])
+        nearer = _coordinated_subject(before, vp) if vp is not None and not shared[-1] else ""
+        if nearer:  # "A woman speaks and a dog whimpers then barks": the dog barks
+            own = _with(vp, subject=nearer)  # "before exiting" -> "before the man exits"
+            shared.append(False)
+            clauses.append(own.in_form("", "VBZ") if own.tag == "VBG" and not own.aux else own)
+            continue
         if vp is None and shared[-1]:  # "accelerates after slowing, | then speeds up": the group's own form
             head = clauses[len(shared) - 1 - shared[::-1].index(False)]
             vp = _shared_verb_phrase(text, link, head, False)
@@ -260,6 +266,21 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
         shared.append(vp is not None)
         clauses.append(vp if vp is not None else _event_after(text, link))
     return tuple(clauses), tuple(shared)
+
+
+def _coordinated_subject(before: Clause, vp: Clause) -> str:
+    """The subject of a clause coordinated at the end of ``before`` ("a woman speaks and a dog
+    whimpers"), which the verb phrase ``vp`` after it shares, as it refers back ("the dog"); "" when
+    there is none, or ``vp`` repeats the first verb ("a man speaks and a dog barks then speaks again")."""
+    words = before.rest.split()
+    if "and" not in words or lemma(vp.verb) == lemma(before.verb):
+        return ""
+    last = len(words) - 1 - words[::-1].index("and")
+    clause = parse_clause(" ".join(words[last + 1 :]))
+    det, _, body = clause.subject.partition(" ")
+    if det.lower() not in ("a", "an", "the") or not body or clause.tag not in ("VBZ", "VBP") or clause.aux:
+        return ""
+    return f"the {body}"
 
 
 def _event_after(text: str, link: Link) -> Clause:
