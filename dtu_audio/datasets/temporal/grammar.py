@@ -323,6 +323,10 @@ def _head_index(words: list[str]) -> int | None:
         while j > 0 and is_adverb(words[j]):
             j -= 1
         before = words[j].lower().rstrip(",")
+        if before in ("which", "who"):
+            main = _after_relative(words, i)
+            if main is not None:
+                return main  # "a car which is idling revs": "revs"
         if before in DETERMINERS or before in _NOT_A_SUBJECT_END or words[j].endswith(","):
             continue
         if word in BE_TAGS and word != "being":
@@ -377,6 +381,14 @@ def _head_index(words: list[str]) -> int | None:
             main = _plural_head(words[:opener]) if opener else None  # "birds chirp as wind blows"
             return main if main is not None else head
     return _plural_head(words)
+
+
+def _after_relative(words: list[str], i: int) -> int | None:
+    """Index of a finite verb right after the relative clause whose verb (or "is") is at ``i``
+    ("which is idling | revs", "who speaks | laughs"), ``None`` when the clause ends the phrase."""
+    k = i + 2 if words[i].lower() in BE_TAGS else i + 1
+    after = words[k].lower().rstrip(",;:") if k < len(words) else ""
+    return k if verb_tag(after) in ("VBZ", "VBP", "VBD") and "ADV" not in lemmas_of(after) else None
 
 
 def finite_be(aux: str) -> str:
