@@ -41,8 +41,12 @@ _QUANTITIES = frozenset({"handful", "couple", "group", "lot", "bunch", "pair", "
 """Nouns that count a plural: "a handful of coins ... them"."""
 _PARTICLES_AFTER_PRONOUN = ("up", "down", "out", "away", "back", "open", "shut")
 """Particles that follow a pronoun object: "picks it up", not "picks up it"."""
-_PHRASAL_VERBS = frozenset({"turn", "switch", "shut", "put", "take", "flip", "knock", "tip", "try"})
-"""Verbs whose "on", "off" or "over" is a particle ("turns it on"), not a preposition ("thumps on it")."""
+_PHRASAL_VERBS = {
+    "turn": ("on", "off", "over"), "switch": ("on", "off"), "shut": ("off",), "put": ("on", "off"),
+    "take": ("off",), "flip": ("on", "off", "over"), "knock": ("over", "off"), "tip": ("over",), "try": ("on",),
+}  # fmt: skip
+"""Verbs whose "on", "off" or "over" is a particle ("turns it on", "knocks it over"), not a preposition
+("thumps on it", "knocks on it")."""
 _FEMALE = frozenset({"woman", "girl", "female", "lady"})
 _PEOPLE = frozenset({"man", "woman", "male", "female", "boy", "girl", "person", "child", "kid", "lady", "guy"})
 """People, whom "it" never stands for; a baby it may: "a baby coos followed by a woman talking to it"."""
@@ -441,7 +445,7 @@ def _swap_word(text: str, old: str, new: str) -> str:
 
 def _particles(clause: Clause) -> tuple[str, ...]:
     """Particles that can stand between ``clause``'s verb and its object: "picks up", "turns on"."""
-    return _PARTICLES_AFTER_PRONOUN + (("on", "off", "over") if lemma(clause.verb) in _PHRASAL_VERBS else ())
+    return _PARTICLES_AFTER_PRONOUN + _PHRASAL_VERBS.get(lemma(clause.verb), ())
 
 
 def _pronoun_in(clause: Clause, phrase: str, pronoun: str) -> str:
