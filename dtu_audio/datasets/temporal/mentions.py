@@ -235,7 +235,10 @@ def _placed_pronouns(groups: list[list[Clause]]) -> list[list[Clause]]:
 def _object_for_object(first: Clause, later: Clause) -> list[Clause]:
     """ "rummages through a bag before zipping it closed" -> "zips a bag closed before rummaging through it"."""
     objects = _objects(later.rest)
-    phrase = _antecedent(first, later, objects[0], _OBJECT_CASE) if len(objects) == 1 else ""
+    own_clause = len(objects) == 1 and re.search(  # "meows until someone lets it in": the cat, not the door
+        rf"\b(?:until|while|as|when|because|unless)\b.*\b{objects[0]}\b", later.rest, re.IGNORECASE
+    )
+    phrase = _antecedent(first, later, objects[0], _OBJECT_CASE) if len(objects) == 1 and not own_clause else ""
     if not phrase:
         return [first, later]
     first = replace(first, rest=_pronoun_in(first, phrase, objects[0]))
