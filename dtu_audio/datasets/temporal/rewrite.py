@@ -241,11 +241,6 @@ def relinked(chain: Chain, link: Link) -> Chain | None:
     return _with(chain, clauses=(left, right, *chain.clauses[2:]), links=(link, *chain.links[1:]))
 
 
-def _rewrite(caption: str, transform) -> str | None:
-    chain = parse_chain(caption)
-    return None if chain is None else _rendered(caption, transform(chain))
-
-
 def _rendered(caption: str, chain: Chain | None) -> str | None:
     """``chain`` as text, ``None`` when there is none or it says the caption again."""
     if chain is None:
@@ -265,7 +260,23 @@ def reverse(caption: str) -> str | None:
     ``"A woman hiccups then laughs" -> "A woman laughs then hiccups"``. A caption without a
     connective also gives ``None``.
     """
-    return _rewrite(caption, reverse_chain)
+    chain = parse_chain(caption)
+    return None if chain is None or _repeats_itself(chain) else _rendered(caption, reverse_chain(chain))
+
+
+def _repeats_itself(chain: Chain) -> bool:
+    """Whether a two-event caption's second event is the first again, named by "another" alone: "A
+    goose honks followed shortly by another goose", "A race car zooms by followed by another"."""
+    if len(chain.clauses) != 2 or chain.clauses[1].verb:
+        return False
+    match = _ANOTHER_RE.match(chain.clauses[1].text.strip())
+    if match is None or match.group("body") is None:
+        return match is not None
+    subject = re.split(r"\s(?:with|of|in|on|from|that|which|who)\s", f" {chain.clauses[0].subject.lower()} ")[0]
+    return match.group("body").lower().split()[-1:] == subject.split()[-1:]  # "a goose ... another goose"
+
+
+_ANOTHER_RE = re.compile(r"^(?:another|one\s+more|a\s+second)(?:\s+(?P<body>\w.*))?$", re.IGNORECASE)
 
 
 def reads_the_same_reversed(caption: str) -> bool:
@@ -276,7 +287,7 @@ def reads_the_same_reversed(caption: str) -> bool:
 
 
 def _reads_the_same(chain: Chain, caption: str) -> bool:
-    return _canonical(render(reverse_chain(chain))) == _canonical(caption)
+    return _repeats_itself(chain) or _canonical(render(reverse_chain(chain))) == _canonical(caption)
 
 
 def no_order_to_swap(chain: Chain, caption: str) -> bool:
