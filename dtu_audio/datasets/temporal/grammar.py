@@ -415,8 +415,9 @@ def _split_predicate(subject: str, words: list[str]) -> Clause:
         return Clause(subject, "", "", words[0], " ".join(words[1:]), BE_TAGS[aux])
     if not aux and not tag:  # a verb the lexicon knows only as a plural noun ("dings"), or not at all ("oink")
         tag = "VBZ" if set(lemmas_of(verb)) == {"NOUN"} and verb.lower().endswith("s") else "VBP"
-    if not aux and tag in ("VBN", "VBD") and lemma(verb) == verb.lower() and is_plural(subject):
-        tag = "VBP"  # "children run out", not the participle "run"
+    bare = lemma(verb) == verb.lower()
+    if not aux and tag in ("VBN", "VBD") and bare and (is_plural(subject) or inflect(verb, "VBD") != verb.lower()):
+        tag = "VBP"  # "children run out", "bus come": not the participle, whose past would be "came"
     return Clause(subject, aux, " ".join(adverbs), verb, " ".join(body[1:]), tag)
 
 
