@@ -26,7 +26,7 @@ from dtu_audio.datasets.temporal.chain import (
     render,
 )
 from dtu_audio.datasets.temporal.grammar import Clause, finite_be, is_plural, parse_clause
-from dtu_audio.datasets.temporal.lexicon import BE_TAGS, DETERMINERS, lemmas_of
+from dtu_audio.datasets.temporal.lexicon import BE_TAGS, DETERMINERS, lemma, lemmas_of
 from dtu_audio.datasets.temporal.mentions import PRONOUNS, keep_in_place, split_scene, with_scene
 
 _ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
@@ -34,6 +34,22 @@ _ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|aft
 
 def _form(clause: Clause) -> tuple[str, str]:
     return (clause.aux, clause.tag)
+
+
+_ONE_OFF_VERBS = frozenset({
+    "stop", "start", "begin", "slam", "shut", "close", "exit", "enter", "arrive", "finish", "end", "explode",
+    "pop", "crash", "drop", "hit", "answer", "leave", "land", "snap", "bang",
+})  # fmt: skip
+"""Verbs of one moment, which a caption says in the simple form rather than "is stopping"."""
+
+
+def _form_for(clause: Clause, slot: Clause) -> tuple[str, str]:
+    """The form ``clause`` takes in the place of ``slot``: that place's, but the simple present for a
+    one-off verb in a progressive's place ("a horn stops", not "a horn is stopping")."""
+    aux, tag = _form(slot)
+    if tag == "VBG" and finite_be(aux) in ("is", "are") and lemma(clause.verb) in _ONE_OFF_VERBS and not clause.passive:
+        return "", "VBZ"
+    return aux, tag
 
 
 def _leaves_be_understood(head: Clause, vp: Clause) -> bool:
@@ -79,7 +95,7 @@ def _in_slot(group: list[Clause], slot: Clause) -> list[Clause]:
     if not both or _form(first) == _form(slot):
         return group
     plural = first.plural
-    return [c.in_form(*_form(slot), plural) if _form(c) == _form(first) else c for c in group]
+    return [c.in_form(*_form_for(c, slot), plural) if _form(c) == _form(first) else c for c in group]
 
 
 _TENSES = {"is": ("is", "are"), "are": ("is", "are"), "was": ("was", "were"), "were": ("was", "were")}
