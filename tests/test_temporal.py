@@ -234,10 +234,11 @@ def _misses_a_papers_swap(caption: str, papers: str, ours: str) -> bool:
 
     A background that closes the caption ("... as birds chirp in the background") is no event of
     the order: ours keeps it at the end, the paper moves it with the last event; its words are left out.
+    So are the words that place an event in the clip ("at the end"), which ours also keeps in place.
     """
     chain = parse_chain(caption)
     last, scene = split_scene(chain.clauses[-1])
-    background = set(_lemmas(scene))
+    background = set(_lemmas(scene)) | {"first", "initially", "finally", "eventually", "end", "beginning"}
     events = [
         [w for w in _lemmas(c.predicate if c.verb else c.text) if w not in background]
         for c in (*chain.clauses[:-1], last)
@@ -319,15 +320,14 @@ def test_no_caption_with_a_cue_comes_back_unchanged(reference_captions):
 _NOT_READ = {
     # the subject of "starts talking" is two events back
     "A man briefly speaks followed by a sawing sound, and then starts talking again",
-    "After the opening of a paper bag and crinkling is followed by chewing.",  # no main clause
 }
 
 
 def test_few_captions_that_order_events_are_not_rewritable(reference_captions):
     """Counted over every caption whose connective orders events, whether or not it parses
     (``orders_events``; "one after another" orders none). Measured: AudioCaps test 15 of 1,804
-    (0.8%), val 4 of 521 (0.8%), Clotho val 7 of 719 (1.0%); all but the two captions above read
-    the same reversed ("A toilet flushes followed by another toilet flushing")."""
+    (0.8%), val 4 of 521 (0.8%), Clotho val 7 of 719 (1.0%); all but the caption above read the
+    same reversed ("A toilet flushes followed by another toilet flushing")."""
     for name, captions in reference_captions.items():
         ordered = [c for c in captions if has_temporal_cue(c) and orders_events(c)]
         left_out = [c for c in ordered if reverse(c) is None]

@@ -235,9 +235,14 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
     clauses, shared = [parse_clause(texts[0])], [False]
     for i, (text, link) in enumerate(zip(texts[1:], links, strict=True)):
         before = clauses[-1]
-        if before.tag in ("VBZ", "VBP", "VBD") and lemma(before.verb) in _LINKING_VERBS and _bare_adjective(text):
-            text = f"{before.verb} {text}"  # "becomes louder and then softer": "then (becomes) softer"
+        linking = before.tag in ("VBZ", "VBP", "VBD", "VBG") and lemma(before.verb) in _LINKING_VERBS
+        manner = bool(before.verb) and _said_how(before) and _bare_adjective(text, adverbs=True)  # "roars loudly"
+        understood = link.connective not in PASSIVE and ((linking and _bare_adjective(text)) or manner)
+        if understood:  # "becomes louder and then softer": "then (becomes) softer"
+            text = f"{before.verb} {text}"
         vp = _shared_verb_phrase(text, link, before, shared[-1])
+        if vp is None and understood:  # "machinery becoming louder, then (becoming) softer"
+            vp = subjectless(text, before.tag, progressive=True)
         nearer = _coordinated_subject(before, vp) if vp is not None and not shared[-1] else ""
         if nearer:  # "A woman speaks and a dog whimpers then barks": the dog barks
             own = _with(vp, subject=nearer)  # "before exiting" -> "before the man exits"
@@ -300,13 +305,32 @@ def _event_after(text: str, link: Link) -> Clause:
 _LINKING_VERBS = frozenset({"become", "get", "grow", "turn", "go", "sound"})
 
 
-def _bare_adjective(text: str) -> bool:
-    """Whether ``text`` is only an adjective phrase ("softer", "much quieter again"), the verb before
-    it understood."""
+def _bare_adjective(text: str, adverbs: bool = False) -> bool:
+    """Whether ``text`` is only an adjective phrase ("softer", "much quieter again", "quieter as it
+    gets further away", "quieter over time"), or with ``adverbs`` an adverb ("quietly"), the verb
+    before it understood."""
     words = text.lower().replace(",", " ").split()
+    tail = next((i for i, w in enumerate(words) if w in _ADJECTIVE_TAIL), len(words))
+    words = words[:tail]
     fillers = ("and", "much", "a", "bit", "little", "again", "even", "very")
     kinds = [set(lemmas_of(w)) for w in words if w not in fillers]
-    return 0 < len(words) <= 4 and bool(kinds) and all("ADJ" in k and "VERB" not in k for k in kinds)
+    manner = [
+        ("ADJ" in k or (adverbs and w.endswith("ly") and "ADV" in k)) and "VERB" not in k
+        for w, k in zip([w for w in words if w not in fillers], kinds, strict=True)
+    ]
+    return 0 < len(words) <= 4 and bool(kinds) and all(manner)
+
+
+def _said_how(clause: Clause) -> bool:
+    """Whether ``clause`` says how its verb sounds with an adverb or adjective of its verb phrase
+    ("roars loudly", "is tossed slowly at first", "clanking slow"), which a later "then quietly" contrasts."""
+    words = f"{clause.adverbs} {clause.rest}".lower().replace(",", " ").split()
+    if {"while", "as", "when", "and"} & set(words):
+        return False  # "snoring while wind rustles leaves softly": the other verb's manner
+    return any((w.endswith("ly") and "ADV" in lemmas_of(w)) or lemmas_of(w).keys() == {"ADJ"} for w in words)
+
+
+_ADJECTIVE_TAIL = frozenset({"as", "while", "when", "until", "over", "in", "at", "for", "and", "with"})
 
 
 def _shared_verb_phrase(text: str, link: Link, before: Clause, before_shared: bool) -> Clause | None:
@@ -380,6 +404,8 @@ def parse_chain(caption: str) -> Chain | None:
         if (not shared[1] and not clauses[1].subject and clauses[1].verb) or (bare and not clauses[0].verb):
             return None
         return Chain(clauses, (link,), shared, ending, initial=True)
+    doubled = _DOUBLED_AFTER_RE.match(body)  # "After the opening of a bag is followed by chewing"
+    body = body[doubled.end() :] if doubled else body
     matches = link_matches(body)
     if not matches or re.match(rf"\s*(?:(?:{_TIME})\s+)?(?:before|after)\b", body, re.IGNORECASE):
         return None
@@ -401,6 +427,9 @@ def parse_chain(caption: str) -> Chain | None:
     return None if grouped is None else Chain(grouped[0], tuple(links), grouped[1], ending)
 
 
+_DOUBLED_AFTER_RE = re.compile(
+    r"\s*after\s+(?=[^,]*?\b(?:is|are|was|were)\s+followed\s+by\b)(?![^,]*,)", re.IGNORECASE
+)  # an opening "after" that "is followed by" says again; not "After X, Y is followed by Z"
 _THEN_IS_RE = re.compile(r",?\s*\bthen\s+(?=(?:is|are|was|were)\s+(?:followed|preceded)\s+by\b)", re.IGNORECASE)
 _WHICH_IS_RE = re.compile(r"\s*,?\s*\bwhich\s+(?:is|are|was|were)\s+(?=(?:followed|preceded)\s+by\b)", re.IGNORECASE)
 _RELATIVE_THEN_RE = re.compile(r"^(?P<x>.*?\w)(?P<comma>\s*,)?\s+(?:which|who|that)\s+then\s+(?P<vp>\w.*)$", re.I)

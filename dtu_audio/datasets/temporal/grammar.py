@@ -338,7 +338,10 @@ def _head_index(words: list[str]) -> int | None:
         if word == "proceeded" and nxt == "by":  # "clacking proceeded by a flush": a misspelt connective
             continue
         after_preposition = j > 0 and words[j - 1].lower() in PREPOSITIONS
-        opens_phrase = j == 0 or words[j - 1].lower() in DETERMINERS or after_preposition
+        k = j - 1  # "a very high pitched squeal": the determiner before the intensifiers
+        while k > 0 and (words[k].lower() in _INTENSIFIERS or is_adverb(words[k])):
+            k -= 1
+        opens_phrase = j == 0 or words[k].lower() in DETERMINERS or after_preposition
         kinds = lemmas_of(before)
         adjective = before in ADJECTIVES or ("ADJ" in kinds and ("NOUN" not in kinds or j == 0 or after_preposition))
         if adjective and tag in ("VBG", "VBD") and opens_phrase:
@@ -509,6 +512,7 @@ _ADJUNCT_PREPOSITIONS = frozenset((
 # fmt: on
 """Prepositions that open an adjunct after a gerund ("then running with a clank"), not an object. Not
 "on": "then typing on a keyboard" is the same someone, "then knocking on wood door" often another sound."""
+_INTENSIFIERS = frozenset({"very", "really", "extremely", "quite", "fairly", "rather", "so"})
 _RESULTS = frozenset({"shut", "open", "closed", "loose", "free"})
 _TAKES_AN_OBJECT = frozenset({"make", "take", "give", "let", "go", "come", "do", "have", "get"})
 

@@ -27,7 +27,14 @@ from dtu_audio.datasets.temporal.chain import (
     render,
 )
 from dtu_audio.datasets.temporal.grammar import finite_be
-from dtu_audio.datasets.temporal.rewrite import connectives_in, no_order_to_swap, reads_badly, relinked, with_be
+from dtu_audio.datasets.temporal.rewrite import (
+    connectives_in,
+    no_order_to_swap,
+    reads_badly,
+    relinked,
+    unplaced,
+    with_be,
+)
 
 
 def _prefix_for(own: Link, connective: str) -> str:
@@ -41,7 +48,7 @@ def _replacements(caption: str) -> dict[str, str]:
     chain = parse_chain(caption)
     if chain is None or no_order_to_swap(chain, caption):
         return {}
-    own = chain.links[0]
+    own, chain = chain.links[0], unplaced(chain)
     other = RIGHT_FIRST if own.connective in LEFT_FIRST else LEFT_FIRST
     opposite = own.opposite()
     out = {}

@@ -463,9 +463,68 @@ def _pronoun_in(clause: Clause, phrase: str, pronoun: str) -> str:
 
 def keep_in_place(groups: list[list[Clause]]) -> list[list[Clause]]:
     """Groups of a caption in reading order, rewritten so that, once read in reverse order, each
-    mention of a sound and each "again" stands where it stood: the first mention still introduces
-    ("a"), the later ones refer back ("the", "another", "it"), and "again" ends the caption."""
-    return _introduced(_placed_subjects(_placed_determiners(_placed_pronouns(_placed_repeat(groups)))))
+    mention of a sound, each "again" and each word that says where in the clip an event is ("at
+    first", "finally") stands where it stood: the first mention still introduces ("a"), the later
+    ones refer back ("the", "another", "it"), and "again" ends the caption."""
+    placed = _placed_subjects(_placed_determiners(_placed_pronouns(_placed_repeat(groups))))
+    return _placed_order_words(_introduced(placed))
+
+
+_START_WORDS = r"at\s+first|initially|to\s+begin\s+with|at\s+the\s+beginning|in\s+the\s+beginning|first"
+_END_WORDS = r"at\s+the\s+end|towards?\s+(?:the\s+)?end|at\s+end|in\s+the\s+end|a\s+final\s+time|finally|eventually"
+_BEFORE_WORD = r"(?<!\bthe\s)(?<!\ba\s)(?<!\bits\s)(?<!\btheir\s)"  # not "the first bird"
+_START_RE = re.compile(rf",?\s*{_BEFORE_WORD}\b(?P<word>{_START_WORDS})\b,?(?!\s+(?:time|one|of)\b)", re.IGNORECASE)
+_END_RE = re.compile(rf",?\s*{_BEFORE_WORD}\b(?P<word>{_END_WORDS})\b,?", re.IGNORECASE)
+_CLAUSE_WORDS = frozenset({"as", "while", "when", "which", "that", "who"})
+_AS_ADVERB = {"first": "first", "initially": "first", "finally": "finally", "eventually": "eventually"}
+_AS_PHRASE = {"first": "at first", "initially": "at first", "finally": "at the end", "eventually": "at the end"}
+
+
+def _placed_order_words(groups: list[list[Clause]]) -> list[list[Clause]]:
+    """A word that places an event at the start of the clip ("at first", "initially") moves from the
+    first event to the last, which will be read first; one that places it at the end ("finally", "at
+    the end") from the last to the first: "An engine sputters at first, then runs steadily" -> "An
+    engine runs steadily at first, then sputters"."""
+    clauses = [c for group in groups for c in group]
+    if len(clauses) < 2:
+        return groups
+    first, last = clauses[0], clauses[-1]
+    first, start = _without_order_word(first, _START_RE)
+    last, end = _without_order_word(last, _END_RE)
+    if not start and not end:
+        return groups
+    first, last = _with_order_word(first, end), _with_order_word(last, start)
+    out = [list(group) for group in groups]
+    out[0][0], out[-1][-1] = first, last
+    return out
+
+
+def _without_order_word(clause: Clause, pattern: re.Pattern) -> tuple[Clause, str]:
+    """``clause`` without the first word ``pattern`` finds in it, and that word ("" if none)."""
+    for field in ("adverbs", "rest", "subject"):
+        text = getattr(clause, field)
+        match = pattern.search(text)
+        before = text[: match.start()].lower().replace(",", " ").split() if match else []
+        inside = set(before) & _CLAUSE_WORDS or (before[-1:] == ["and"] and text[match.end() :].strip())
+        if match and not inside:  # not "as an arm first lifts", "barks and finally howls"
+            kept = f"{text[: match.start()]} {text[match.end() :]}".strip(" ,")
+            return replace(clause, **{field: " ".join(kept.split())}), match.group("word").lower()
+    return clause, ""
+
+
+def without_order_words(clause: Clause) -> Clause:
+    """``clause`` without the words that place it at the start or the end of the clip, which an
+    opposite connective would contradict ("The machine first hums, preceded by ...")."""
+    return _without_order_word(_without_order_word(clause, _START_RE)[0], _END_RE)[0]
+
+
+def _with_order_word(clause: Clause, word: str) -> Clause:
+    """``clause`` with an order word: before its verb ("finally shuts off") or closing it ("a whirring at first")."""
+    if not word:
+        return clause
+    if clause.verb and word in _AS_ADVERB:
+        return replace(clause, adverbs=f"{_AS_ADVERB[word]} {clause.adverbs}".strip())
+    return _with_tail(clause, f"{_tail(clause)} {_AS_PHRASE.get(word, word)}".strip())
 
 
 def _introduced(groups: list[list[Clause]]) -> list[list[Clause]]:

@@ -27,7 +27,13 @@ from dtu_audio.datasets.temporal.chain import (
 )
 from dtu_audio.datasets.temporal.grammar import Clause, finite_be, is_plural, parse_clause
 from dtu_audio.datasets.temporal.lexicon import BE_TAGS, DETERMINERS, lemma, lemmas_of
-from dtu_audio.datasets.temporal.mentions import PRONOUNS, keep_in_place, split_scene, with_scene
+from dtu_audio.datasets.temporal.mentions import (
+    PRONOUNS,
+    keep_in_place,
+    split_scene,
+    with_scene,
+    without_order_words,
+)
 
 _ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
 
@@ -243,7 +249,15 @@ def reads_badly(connective: str, right: Clause) -> bool:
 
 def replace_chain(chain: Chain) -> Chain | None:
     """The chain with its first connective swapped for the opposite, events in place; ``None`` if it cannot be."""
-    return relinked(chain, chain.links[0].opposite())
+    return relinked(unplaced(chain), chain.links[0].opposite())
+
+
+def unplaced(chain: Chain) -> Chain:
+    """The chain without the words that place its first two events at the start or the end of the
+    clip, which the opposite connective would contradict: "The machine first hums, followed by a
+    whir" -> "The machine hums, preceded by a whir"."""
+    first, second, *others = chain.clauses
+    return _with(chain, clauses=(without_order_words(first), without_order_words(second), *others))
 
 
 def relinked(chain: Chain, link: Link) -> Chain | None:
@@ -277,7 +291,7 @@ def reverse(caption: str) -> str | None:
     connective also gives ``None``.
     """
     chain = parse_chain(caption)
-    return None if chain is None or _repeats_itself(chain) else _rendered(caption, reverse_chain(chain))
+    return None if chain is None or _reads_the_same(chain, caption) else render(reverse_chain(chain))
 
 
 def _repeats_itself(chain: Chain) -> bool:
@@ -303,7 +317,10 @@ def reads_the_same_reversed(caption: str) -> bool:
 
 
 def _reads_the_same(chain: Chain, caption: str) -> bool:
-    return _repeats_itself(chain) or _canonical(render(reverse_chain(chain))) == _canonical(caption)
+    """Whether the reversed chain says the caption again, or its own reading with an understood verb
+    spelled out ("getting louder, then (getting) softer, then (getting) louder again")."""
+    reversed_text = _canonical(render(reverse_chain(chain)))
+    return _repeats_itself(chain) or reversed_text in (_canonical(caption), _canonical(render(chain)))
 
 
 def no_order_to_swap(chain: Chain, caption: str) -> bool:
