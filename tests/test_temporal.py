@@ -342,7 +342,7 @@ def test_few_captions_that_order_events_are_not_rewritable(reference_captions):
 
 def test_a_connective_in_a_relative_clause_or_after_its_subject_is_read():
     assert reverse("A toilet blows out bubbles sporadically which then pop.") == (
-        "The bubbles pop, then a toilet blows out bubbles sporadically."
+        "Bubbles pop, then a toilet blows out the bubbles sporadically."
     )
     assert reverse("It is raining ,which is followed by a loud clap of thunder.") == (
         "A loud clap of thunder, followed by it raining."

@@ -323,7 +323,19 @@ def _placed_determiners(groups: list[list[Clause]]) -> list[list[Clause]]:
                 out[phrase_at][k] = replace(clause, rest=rest)
                 out[subject_at][0] = replace(out[subject_at][0], subject=_with_determiner(match.group("det"), body))
                 return out
+            bare = re.search(
+                rf"(?:^|\b(?:{'|'.join(_BARE_BEFORE)})\s+)(?P<head>{re.escape(head)})\b", clause.rest, re.I
+            )
+            if det == "the" and bare and body.lower() == head:  # "dropped into water ... the water swirls"
+                rest = f"{clause.rest[: bare.start('head')]}the {clause.rest[bare.start('head') :]}"
+                out[phrase_at][k] = replace(clause, rest=rest)
+                out[subject_at][0] = replace(out[subject_at][0], subject=body)
+                return out
     return groups
+
+
+_BARE_BEFORE = ("into", "onto", "in", "on", "with", "from", "out", "of")
+"""Words after which a bare noun names a thing the verb phrase acts on ("dropped into water")."""
 
 
 def _objects(rest: str) -> list[str]:
@@ -467,7 +479,42 @@ def keep_in_place(groups: list[list[Clause]]) -> list[list[Clause]]:
     first", "finally") stands where it stood: the first mention still introduces ("a"), the later
     ones refer back ("the", "another", "it"), and "again" ends the caption."""
     placed = _placed_subjects(_placed_determiners(_placed_pronouns(_placed_repeat(groups))))
-    return _placed_order_words(_introduced(placed))
+    return _placed_order_words(_introduced(_placed_objects(placed)))
+
+
+_OBJECT_RE = re.compile(r"\b(?P<det>a|an|the)\s+(?P<body>(?:[\w-]+\s+){0,2}?(?P<head>[\w-]+))\b", re.IGNORECASE)
+
+
+def _placed_objects(groups: list[list[Clause]]) -> list[list[Clause]]:
+    """A thing named in two verb phrases, first with "a" and later with "the", trades the two
+    determiners, so that "a" still introduces it once the events are reversed: "A person uses a saw,
+    then stops the saw" -> "A person stops a saw, then uses the saw"."""
+    clauses = [c for group in groups for c in group]
+    found = [[m for m in _OBJECT_RE.finditer(c.rest) if "NOUN" in lemmas_of(m.group("head"))] for c in clauses]
+    for j in range(len(clauses)):
+        for later in (m for m in found[j] if m.group("det").lower() == "the"):
+            head = later.group("head").lower()
+            earlier = [(i, m) for i in range(j) for m in found[i] if m.group("head").lower() == head]
+            mentions = [m for ms in found for m in ms if m.group("head").lower() == head]
+            if len(earlier) != 1 or len(mentions) != 2 or earlier[0][1].group("det").lower() not in ("a", "an"):
+                continue
+            i, first = earlier[0]
+            rest_i = f"{clauses[i].rest[: first.start()]}the {first.group('body')}{clauses[i].rest[first.end() :]}"
+            introduced = _with_determiner("a", later.group("body"))
+            rest_j = f"{clauses[j].rest[: later.start()]}{introduced}{clauses[j].rest[later.end() :]}"
+            clauses[i] = replace(clauses[i], rest=rest_i)
+            clauses[j] = replace(clauses[j], rest=rest_j)
+            return _regrouped(groups, clauses)
+    return groups
+
+
+def _regrouped(groups: list[list[Clause]], clauses: list[Clause]) -> list[list[Clause]]:
+    """``clauses`` in the shape of ``groups``."""
+    out, k = [], 0
+    for group in groups:
+        out.append(clauses[k : k + len(group)])
+        k += len(group)
+    return out
 
 
 _START_WORDS = r"at\s+first|initially|to\s+begin\s+with|at\s+the\s+beginning|in\s+the\s+beginning|first"
