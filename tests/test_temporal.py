@@ -325,14 +325,19 @@ _NOT_READ = {
 
 def test_few_captions_that_order_events_are_not_rewritable(reference_captions):
     """Counted over every caption whose connective orders events, whether or not it parses
-    (``orders_events``; "one after another" orders none). Measured: AudioCaps test 15 of 1,804
-    (0.8%), val 4 of 521 (0.8%), Clotho val 7 of 719 (1.0%); all but the caption above read the
-    same reversed ("A toilet flushes followed by another toilet flushing")."""
+    (``orders_events``; "one after another" orders none). A caption whose events read the same in
+    reverse order has no order to test ("A toilet flushes followed by another toilet flushing", "A
+    door opens and closes, then repeats") and is left out as a tie would be. Measured: AudioCaps
+    test 15 of 1,804 left out (0.8%), 14 of them reading the same reversed; val 7 of 521 (1.3%), all
+    reading the same; Clotho val 18 of 719 (2.5%), all reading the same. Left out for any other
+    reason: only the caption above (0.06%, 0%, 0%)."""
     for name, captions in reference_captions.items():
         ordered = [c for c in captions if has_temporal_cue(c) and orders_events(c)]
         left_out = [c for c in ordered if reverse(c) is None]
-        assert len(left_out) / len(ordered) <= 0.01, (name, len(left_out), len(ordered))
-        assert [c for c in left_out if not reads_the_same_reversed(c)] == [c for c in left_out if c in _NOT_READ]
+        unread = [c for c in left_out if not reads_the_same_reversed(c)]
+        assert unread == [c for c in left_out if c in _NOT_READ]
+        assert len(unread) / len(ordered) <= 0.01, (name, len(unread), len(ordered))
+        assert len(left_out) / len(ordered) <= 0.03, (name, len(left_out), len(ordered))
         balanced = balance_directions(captions)
         unmatched = [a for a, b in zip(balanced, replace_matched(balanced), strict=True) if orders_events(a) and not b]
         unmatched = [a for a in unmatched if not reads_the_same_reversed(a)]  # "a toilet flushes followed by another"

@@ -16,6 +16,7 @@ another man speaks") says the same in both orders, and its reversal is no negati
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 from dtu_audio.datasets.temporal.chain import decapitalise
@@ -25,6 +26,7 @@ from dtu_audio.datasets.temporal.lexicon import (
     DETERMINERS,
     MORE_PREPOSITIONS,
     PREPOSITIONS,
+    inflect,
     lemma,
     lemmas_of,
     verb_tag,
@@ -181,6 +183,25 @@ def _repeats(groups: list[list[Clause]]) -> bool:
         return True
     earlier = " ".join(c.text for group in groups for c in group if c is not last).lower()
     return re.search(rf"\b{re.escape(head[:4])}", earlier) is not None  # "engines ... the engine"
+
+
+def returns_to_first(clauses: Sequence[Clause]) -> bool:
+    """Whether the last event takes up an earlier one again, so that the chain reads the same in
+    reverse order: "scrapes, pauses, and then repeats", "..., then the siren resumes", "walks
+    around, stops, then continues walking"; not "dings loudly and then continues to ring"."""
+    *earlier, last = clauses
+    verb = lemma(last.verb.rstrip(","))
+    back = re.match(r"(?:to\s+)?(?P<verb>\w+)", last.rest) if verb in ("continue", "resume") else None
+    going_back = re.match(r"back\s+to\s+(?P<verb>\w+)", last.rest) if verb == "go" else None
+    if verb not in ("repeat", "resume", "continue") and not going_back:
+        return False
+    again = back or going_back  # "continues walking", "goes back to scraping": that verb again
+    done = {lemma(c.verb.rstrip(",")) for c in earlier if c.verb}
+    if again and "VERB" in lemmas_of(again.group("verb")):
+        return lemma(again.group("verb")) in done
+    head = _head(_mention(last.subject)[1])
+    named = {_head(_mention(c.subject)[1]) for c in earlier if c.subject}
+    return not last.subject or last.subject.lower() in PRONOUNS or head in named or lemma(head) in done
 
 
 def split_scene(clause: Clause) -> tuple[Clause, str]:
@@ -479,7 +500,48 @@ def keep_in_place(groups: list[list[Clause]]) -> list[list[Clause]]:
     first", "finally") stands where it stood: the first mention still introduces ("a"), the later
     ones refer back ("the", "another", "it"), and "again" ends the caption."""
     placed = _placed_subjects(_placed_determiners(_placed_pronouns(_placed_repeat(groups))))
-    return _placed_order_words(_introduced(_placed_objects(placed)))
+    return _placed_order_words(_without_more(_introduced(_begun(_placed_objects(placed)))))
+
+
+_MORE_RE = re.compile(r"\bback\s+(?=(?:up|down|on)\b)|(?<!\bonce\s)(?:\bsome\s+)?\bmore\b\s*", re.IGNORECASE)
+
+
+def _without_more(groups: list[list[Clause]]) -> list[list[Clause]]:
+    """The events after the first, which will come before it, without the words that say they come
+    back: "starts back up" -> "starts up", "a creak and more jingling" -> "a creak and jingling",
+    "two more clicks" -> "two clicks", "starts up some more" -> "starts up"; not "more loudly"."""
+    clauses = [c for group in groups for c in group]
+    later = [replace(c, subject=_without_back(c.subject), rest=_without_back(c.rest)) for c in clauses[1:]]
+    return _regrouped(groups, [*clauses[:1], *later])
+
+
+def _without_back(text: str) -> str:
+    out = text
+    for match in reversed(list(_MORE_RE.finditer(text))):
+        said = match.group().lower().split()
+        following = [w.strip(",.").lower() for w in text[match.end() :].split()[:1]]
+        compared = following and (
+            following[0] in ("than", "and", "or") or lemmas_of(following[0]).keys() & {"ADJ", "ADV"}
+        )
+        if said[-1] == "more" and compared:
+            continue  # "more loudly", "more clear", "more than", "more and less"
+        kept = "some " if said[0] == "some" and following else ""  # "some more rings" -> "some rings"
+        out = f"{out[: match.start()]}{kept}{out[match.end() :]}"
+    return " ".join(out.split())
+
+
+def _begun(groups: list[list[Clause]]) -> list[list[Clause]]:
+    """The last event, which will open the caption, without a "continues" or "resumes" that takes up
+    what it has not yet done: "... then the child resumes sobbing" -> "The child sobs ..."."""
+    last = groups[-1][-1]
+    taken_up = re.match(r"(?:to\s+|with\s+)?(?P<verb>\w+)\b\s*(?P<rest>.*)$", last.rest)
+    if lemma(last.verb.rstrip(",")) not in ("continue", "resume") or not taken_up or len(groups) + len(groups[-1]) < 3:
+        return groups
+    verb = taken_up.group("verb")
+    if "VERB" not in lemmas_of(verb) or verb_tag(verb) not in ("", "VBG", "VB", "VBP"):
+        return groups
+    begun = replace(last, verb=inflect(lemma(verb), last.tag), rest=taken_up.group("rest"))
+    return [*groups[:-1], [*groups[-1][:-1], begun]]
 
 
 _OBJECT_RE = re.compile(r"\b(?P<det>a|an|the)\s+(?P<body>(?:[\w-]+\s+){0,2}?(?P<head>[\w-]+))\b", re.IGNORECASE)

@@ -30,6 +30,7 @@ from dtu_audio.datasets.temporal.lexicon import BE_TAGS, DETERMINERS, lemma, lem
 from dtu_audio.datasets.temporal.mentions import (
     PRONOUNS,
     keep_in_place,
+    returns_to_first,
     split_scene,
     with_scene,
     without_order_words,
@@ -319,8 +320,10 @@ def reads_the_same_reversed(caption: str) -> bool:
 def _reads_the_same(chain: Chain, caption: str) -> bool:
     """Whether the reversed chain says the caption again, or its own reading with an understood verb
     spelled out ("getting louder, then (getting) softer, then (getting) louder again")."""
+    if _repeats_itself(chain) or returns_to_first(chain.clauses):
+        return True
     reversed_text = _canonical(render(reverse_chain(chain)))
-    return _repeats_itself(chain) or reversed_text in (_canonical(caption), _canonical(render(chain)))
+    return reversed_text in (_canonical(caption), _canonical(render(chain)))
 
 
 def no_order_to_swap(chain: Chain, caption: str) -> bool:
