@@ -22,7 +22,7 @@ from dtu_audio.datasets.temporal.grammar import (
     subjectless,
     trailing_noun_phrase,
 )
-from dtu_audio.datasets.temporal.lexicon import BE_TAGS, PARTICLES, lemma, lemmas_of, verb_tag
+from dtu_audio.datasets.temporal.lexicon import BE_TAGS, PARTICLES, is_adverb, lemma, lemmas_of, verb_tag
 
 LEFT_FIRST = ("followed by", "before", "then")
 """Connectives whose first event stands on their left, in the paper's paraphrase order."""
@@ -274,18 +274,24 @@ def _group_events(texts: list[str], links: list[Link]) -> tuple[tuple[Clause, ..
 
 
 def _coordinated_subject(before: Clause, vp: Clause) -> str:
-    """The subject of a clause coordinated at the end of ``before`` ("a woman speaks and a dog
-    whimpers"), which the verb phrase ``vp`` after it shares, as it refers back ("the dog"); "" when
-    there is none, or ``vp`` repeats the first verb ("a man speaks and a dog barks then speaks again")."""
+    """The subject of a clause that ends ``before`` after "and", "as" or "while" ("a woman speaks and
+    a dog whimpers", "a person speaks as a truck idles"), which the verb phrase ``vp`` after it
+    shares, as it refers back ("the dog"); "" when there is none, or ``vp`` repeats the first verb ("a
+    man speaks and a dog barks then speaks again")."""
     words = before.rest.split()
-    if "and" not in words or lemma(vp.verb) == lemma(before.verb):
+    joints = [i for i, w in enumerate(words) if w.lower() in ("and", "as", "while")]
+    if not joints or lemma(vp.verb) == lemma(before.verb):
         return ""
-    last = len(words) - 1 - words[::-1].index("and")
+    last = joints[-1]
     clause = parse_clause(" ".join(words[last + 1 :]))
     det, _, body = clause.subject.partition(" ")
-    if det.lower() not in ("a", "an", "the") or not body or clause.tag not in ("VBZ", "VBP") or clause.aux:
+    body_words = body.split()
+    while body_words and (is_adverb(body_words[-1]) or body_words[-1].lower() == "first"):  # "an arm first lifts"
+        body_words.pop()
+    refers_back = re.search(r"\b(?:it|they|them)\b", vp.rest, re.IGNORECASE)  # "speaks when it stops": not it
+    if det.lower() not in ("a", "an", "the") or not body_words or clause.tag not in ("VBZ", "VBP") or clause.aux:
         return ""
-    return f"the {body}"
+    return "" if refers_back else f"the {' '.join(body_words)}"
 
 
 def _event_after(text: str, link: Link) -> Clause:

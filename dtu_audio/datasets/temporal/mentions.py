@@ -325,10 +325,9 @@ def _placed_determiners(groups: list[list[Clause]]) -> list[list[Clause]]:
     """Two events that name one sound, once as a subject and once inside the other's verb phrase,
     trade its determiners, so that "a" still introduces it: "Someone knocks on a door, then the door
     opens" reads "The door opens ..." no more but "A door opens, then someone knocks on the door"."""
-    if len(groups) != 2:
-        return groups
     out = [list(group) for group in groups]
-    for subject_at, phrase_at in ((1, 0), (0, 1)):
+    pairs = [(s, p) for s in range(len(groups)) for p in range(len(groups)) if s != p]
+    for subject_at, phrase_at in sorted(pairs, key=lambda pair: (abs(pair[0] - pair[1]), -pair[0])):
         det, body = _mention(out[subject_at][0].subject)
         head = _head(body)
         if det not in ("a", "an", "the") or not head or head in _GENERIC:
