@@ -63,7 +63,7 @@ _CORE = (
     rf"|(?:(?P<m3>{_TIME})\s+)?(?P<ba>before|after)"
 )
 _LINK_RE = re.compile(
-    rf"(?P<pre>\s*[,;.]?(?:\s+and)?(?:\s+(?:is|are|was|were))?)\s+(?:{_CORE})\b(?=\s*\w)", re.IGNORECASE
+    rf"(?P<pre>\s*[,;.]?(?:\s+(?:and|but))?(?:\s+(?:is|are|was|were))?)\s+(?:{_CORE})\b(?=\s*\w)", re.IGNORECASE
 )
 # "After X, Y"; without the comma, Y opens with a determiner: "After speeding up a saw stops".
 _INITIAL_RE = re.compile(rf"^\s*(?:(?P<m3>{_TIME})\s+)?(?P<ba>before|after)\s+(?P<x>[^,]+),\s*(?P<y>\w.*)$", re.I)
@@ -128,13 +128,13 @@ class Link:
 
 
 def clean_prefix(prefix: str, keep_aux: bool) -> str:
-    """A link's prefix without "and" and "is"/"are"; with ``keep_aux`` both stay ("occurs and is
-    followed by" -> "occurs and is preceded by"), "and" only before "is". Commas are kept."""
+    """A link's prefix without "and" ("but") and "is"/"are"; with ``keep_aux`` both stay ("occurs and
+    is followed by" -> "occurs and is preceded by"), "and" only before "is". Commas are kept."""
     words = prefix.replace(",", " , ").split()
     kept = [
         w
         for i, w in enumerate(words)
-        if (w != "and" or (keep_aux and words[i + 1 : i + 2] and words[i + 1] in AUXILIARIES))
+        if (w not in ("and", "but") or (keep_aux and words[i + 1 : i + 2] and words[i + 1] in AUXILIARIES))
         and (keep_aux or w not in AUXILIARIES)
     ]
     return " ".join(kept).replace(" ,", ",")
@@ -282,8 +282,8 @@ def _coordinated_subject(before: Clause, vp: Clause) -> str:
     joints = [i for i, w in enumerate(words) if w.lower() in ("and", "as", "while")]
     if not joints or lemma(vp.verb) == lemma(before.verb):
         return ""
-    last = joints[-1]
-    clause = parse_clause(" ".join(words[last + 1 :]))
+    clauses = (parse_clause(" ".join(words[j + 1 :])) for j in reversed(joints))  # "and the motor advances and gets"
+    clause = next((c for c in clauses if c.subject and c.verb), parse_clause(""))
     det, _, body = clause.subject.partition(" ")
     body_words = body.split()
     while body_words and (is_adverb(body_words[-1]) or body_words[-1].lower() == "first"):  # "an arm first lifts"

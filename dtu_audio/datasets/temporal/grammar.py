@@ -273,14 +273,17 @@ def _joined_subject(words: list[str]) -> bool:
 def _bare_verb_before_phrase(words: list[str]) -> bool:
     """Whether ``words`` open with a verb's base form and then a preposition, particle or determiner
     ("crash into", "honk in", "go off"), as after a plural subject; not "while", "like" or "back"."""
-    if len(words) < 2:
+    if not words:
         return False
-    verb, after = (w.lower().rstrip(",") for w in words)
+    verb, after = (w.lower().rstrip(",") for w in [*words, ""][:2])
     if verb in CLAUSE_OPENERS or verb in PREPOSITIONS or verb in PARTICLES or verb in ("like", "over", "past"):
         return False
     base = "VERB" in lemmas_of(verb) and lemma(verb) == verb
+    if not after:  # "metal objects collide": a verb only, ending the clause
+        return base and "NOUN" not in lemmas_of(verb)
     after_verb = after in PREPOSITIONS or after in PARTICLES or after in DETERMINERS or after.endswith("ly")
-    return base and (after_verb or after in ("into", "past", "together"))  # "bottles clink together"
+    counted = after in ("once", "twice", "again", "together", "into", "past")  # "bottles clink together"
+    return base and (after_verb or counted or verb_tag(after) == "VBG")  # "waves come crashing"
 
 
 def _plural_head(words: list[str]) -> int | None:
