@@ -131,7 +131,8 @@ class Clause:
             rest = f"to {lemma(first)}{rest[len(first) :]}"  # "is starting to cry", not "is starting crying"
         changed = tag != self.tag or aux != self.aux  # "is pounding ... and men are talking" too
         if tag == "VBG" and not aux and changed and self.subject:  # not "after laughing and a man laughing"
-            lead = ", " if self.verb.endswith(",") else ""  # "chirping, a child yells": the list goes on
+            listed = self.verb.endswith(",") or rest.lower().startswith("and ")  # the list goes on
+            lead = (", " if self.verb.endswith(",") else " ") if listed else ""
             rest = _gerund_conjuncts(lead + rest, later=True)[len(lead) :]
         subject = self.subject
         if tag == "VBG" and not aux:  # "they explode" -> "them exploding"
@@ -279,8 +280,8 @@ def _bare_verb_before_phrase(words: list[str]) -> bool:
     if verb in CLAUSE_OPENERS or verb in PREPOSITIONS or verb in PARTICLES or verb in ("like", "over", "past"):
         return False
     base = "VERB" in lemmas_of(verb) and lemma(verb) == verb
-    if not after:  # "metal objects collide": a verb only, ending the clause
-        return base and "NOUN" not in lemmas_of(verb)
+    if not after:  # "metal objects collide": a verb only, ending the clause; not "the door slams shut"
+        return base and "NOUN" not in lemmas_of(verb) and verb not in _RESULTS
     after_verb = after in PREPOSITIONS or after in PARTICLES or after in DETERMINERS or after.endswith("ly")
     counted = after in ("once", "twice", "again", "together", "into", "past")  # "bottles clink together"
     return base and (after_verb or counted or verb_tag(after) == "VBG")  # "waves come crashing"
@@ -363,7 +364,8 @@ def _head_index(words: list[str]) -> int | None:
         if tag == "VBZ" and "NOUN" in lemmas_of(word) and counted:
             continue  # "two plastic clicks", "several loud bangs": a plural noun, not a verb agreeing with one
         singular = words[0].lower() in ("a", "an", "one", "someone", "somebody", "something", "he", "she", "it")
-        if tag == "VBZ" and not singular and _bare_verb_before_phrase(words[i + 1 : i + 3]):
+        source = word in _PLURAL_SOURCES and "VERB" in lemmas_of(nxt) and lemma(nxt) == nxt  # "church bells ring"
+        if tag == "VBZ" and not singular and (_bare_verb_before_phrase(words[i + 1 : i + 3]) or source):
             continue  # "ocean waves crash into the shore", "wind chimes tinkle gently": a plural noun
         aspectual = lemma(word) in ASPECTUAL_VERBS | _TAKES_AN_OBJECT
         if tag != "VBG" and "NOUN" in lemmas_of(word) and verb_tag(nxt) == "VBG" and not aspectual:
@@ -515,6 +517,11 @@ _ADJUNCT_PREPOSITIONS = frozenset((
 # fmt: on
 """Prepositions that open an adjunct after a gerund ("then running with a clank"), not an object. Not
 "on": "then typing on a keyboard" is the same someone, "then knocking on wood door" often another sound."""
+_PLURAL_SOURCES = frozenset({
+    "bells", "waves", "objects", "chimes", "dishes", "sticks", "drums", "horns", "bottles", "plates", "keys",
+    "brakes", "wings", "clocks", "pipes", "pans", "pots", "fans", "engines", "sirens", "alarms", "cymbals",
+})  # fmt: skip
+"""Plural nouns of things that sound, which the lexicon also knows as verbs: "church bells ring"."""
 _INTENSIFIERS = frozenset({"very", "really", "extremely", "quite", "fairly", "rather", "so"})
 _RESULTS = frozenset({"shut", "open", "closed", "loose", "free"})
 _TAKES_AN_OBJECT = frozenset({"make", "take", "give", "let", "go", "come", "do", "have", "get"})
@@ -559,6 +566,8 @@ def subjectless(text: str, parallel_tag: str, gerund_object: bool = False, progr
     if not tag and first == "being" and len(words) > i + 1:
         return _split_predicate("", words)
     after = words[i + 1] if i + 1 < len(words) else ""
+    if tag == "VBG" and verb_tag(after.rstrip(",")) == "VBZ" and "NOUN" in lemmas_of(first):
+        return None  # "after lightning strikes": a subject and its verb
     verb_after = verb_tag(after) or after.lower() in BE_TAGS  # "paper is kicked": "paper" is its subject
     base = lemma(first) == first and "VERB" in lemmas_of(first) and not ("NOUN" in lemmas_of(first) and verb_after)
     if not tag and parallel_tag == "VBP" and base:
