@@ -502,13 +502,16 @@ def keep_in_place(groups: list[list[Clause]]) -> list[list[Clause]]:
     return _placed_order_words(_without_more(_introduced(_begun(_placed_objects(placed)))))
 
 
-_MORE_RE = re.compile(r"\bback\s+(?=(?:up|down|on)\b)|(?<!\bonce\s)(?:\bsome\s+)?\bmore\b\s*", re.IGNORECASE)
+_MORE_RE = re.compile(
+    r",?\s*\bin\s+(?:response|return|reply)\b|\bback\s+(?=(?:up|down|on)\b)|(?<!\bonce\s)(?:\bsome\s+)?\bmore\b\s*",
+    re.IGNORECASE,
+)
 
 
 def _without_more(groups: list[list[Clause]]) -> list[list[Clause]]:
     """The events after the first, which will come before it, without the words that say they come
-    back: "starts back up" -> "starts up", "a creak and more jingling" -> "a creak and jingling",
-    "two more clicks" -> "two clicks", "starts up some more" -> "starts up"; not "more loudly"."""
+    back or answer: "starts back up" -> "starts up", "a creak and more jingling" -> "a creak and
+    jingling", "two more clicks" -> "two clicks", "bleats in response" -> "bleats"; not "more loudly"."""
     clauses = [c for group in groups for c in group]
     later = [replace(c, subject=_without_back(c.subject), rest=_without_back(c.rest)) for c in clauses[1:]]
     return _regrouped(groups, [*clauses[:1], *later])

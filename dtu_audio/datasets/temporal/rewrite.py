@@ -297,14 +297,20 @@ def reverse(caption: str) -> str | None:
 
 def _repeats_itself(chain: Chain) -> bool:
     """Whether a two-event caption's second event is the first again, named by "another" alone: "A
-    goose honks followed shortly by another goose", "A race car zooms by followed by another"."""
-    if len(chain.clauses) != 2 or chain.clauses[1].verb:
+    goose honks followed shortly by another goose", "A race car zooms by followed by another", "A
+    car passes by then another one follows"."""
+    if len(chain.clauses) != 2:
         return False
-    match = _ANOTHER_RE.match(chain.clauses[1].text.strip())
+    second = chain.clauses[1]
+    follows = lemma(second.verb) == "follow" and not second.rest  # "then another one follows"
+    if second.verb and not follows:
+        return False
+    match = _ANOTHER_RE.match(second.subject.strip() if follows else second.text.strip())
     if match is None or match.group("body") is None:
         return match is not None
     subject = re.split(r"\s(?:with|of|in|on|from|that|which|who)\s", f" {chain.clauses[0].subject.lower()} ")[0]
-    return match.group("body").lower().split()[-1:] == subject.split()[-1:]  # "a goose ... another goose"
+    body = [w for w in match.group("body").lower().split() if w not in ("follows", "follow")]  # "one follows"
+    return body == ["one"] or body[-1:] == subject.split()[-1:]  # "a goose ... another goose"
 
 
 _ANOTHER_RE = re.compile(r"^(?:another|one\s+more|a\s+second)(?:\s+(?P<body>\w.*))?$", re.IGNORECASE)
