@@ -157,16 +157,22 @@ def _placed_repeat(groups: list[list[Clause]]) -> list[list[Clause]]:
     where it repeats an event of the caption: "Water drips, stops, then begins again" -> "Water
     begins, stops, then drips again"; in real captions "again" ends far more captions than it opens.
     An "again" of a sound named nowhere before stays with its event: "A breeze blows, then birds
-    chirp again" -> "Birds chirp again, then a breeze blows".
+    chirp again" -> "Birds chirp again, then a breeze blows". A "back" that answers the same verb
+    moves too: "A woman yells, then a man yells back" -> "A man yells, then a woman yells back".
     """
     last, first = groups[-1][-1], groups[0][0]
-    repeat = _REPEAT_RE.search(_tail(last))
+    repeat = _REPEAT_RE.search(_tail(last)) or _ANSWER_RE.search(_tail(last))
     if repeat is None or first is last or _REPEAT_RE.search(_tail(first)) or not _repeats(groups):
         return groups
+    if repeat.re is _ANSWER_RE and lemma(first.verb) != lemma(last.verb):
+        return groups  # "yells back" answers a yell, not "drives away then comes back"
     out = [list(group) for group in groups]
     out[-1][-1] = _with_tail(last, _tail(last)[: repeat.start()])
     out[0][0] = _with_tail(out[0][0], f"{_tail(out[0][0])} {repeat.group().strip(' ,')}".strip())
     return out
+
+
+_ANSWER_RE = re.compile(r"(?:^|\s+)back$", re.IGNORECASE)  # "a woman yells, then a man yells back"
 
 
 def _repeats(groups: list[list[Clause]]) -> bool:
