@@ -509,7 +509,7 @@ def keep_in_place(groups: list[list[Clause]]) -> list[list[Clause]]:
 
 
 _MORE_RE = re.compile(
-    r",?\s*\bin\s+(?:response|return|reply)\b|\bback\s+(?=(?:up|down|on)\b)|(?<!\bonce\s)(?:\bsome\s+)?\bmore\b\s*",
+    r"\bback\s+(?=(?:up|down|on)\b)|(?<!\bonce\s)(?:\bsome\s+)?\bmore\b\s*",
     re.IGNORECASE,
 )
 
@@ -519,7 +519,10 @@ def _without_more(groups: list[list[Clause]]) -> list[list[Clause]]:
     back or answer: "starts back up" -> "starts up", "a creak and more jingling" -> "a creak and
     jingling", "two more clicks" -> "two clicks", "bleats in response" -> "bleats"; not "more loudly"."""
     clauses = [c for group in groups for c in group]
-    later = [replace(c, subject=_without_back(c.subject), rest=_without_back(c.rest)) for c in clauses[1:]]
+    later = [
+        replace(c, subject=_without_back(c.subject), rest=_without_back(_IN_RESPONSE_RE.sub("", c.rest)))
+        for c in clauses[1:]
+    ]
     return _regrouped(groups, [*clauses[:1], *later])
 
 
@@ -630,9 +633,14 @@ def _without_order_word(clause: Clause, pattern: re.Pattern) -> tuple[Clause, st
 
 
 def without_order_words(clause: Clause) -> Clause:
-    """``clause`` without the words that place it at the start or the end of the clip, which an
-    opposite connective would contradict ("The machine first hums, preceded by ...")."""
-    return _without_order_word(_without_order_word(clause, _START_RE)[0], _END_RE)[0]
+    """``clause`` without the words that place it at the start or the end of the clip or make it an
+    answer, which an opposite connective would contradict ("The machine first hums, preceded by
+    ...", "... after a sheep bleats in response")."""
+    placed = _without_order_word(_without_order_word(clause, _START_RE)[0], _END_RE)[0]
+    return replace(placed, rest=" ".join(_IN_RESPONSE_RE.sub("", placed.rest).split()))
+
+
+_IN_RESPONSE_RE = re.compile(r",?\s*\bin\s+(?:response|return|reply)\b", re.IGNORECASE)
 
 
 def _with_order_word(clause: Clause, word: str) -> Clause:
