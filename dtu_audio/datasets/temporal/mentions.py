@@ -640,6 +640,16 @@ def without_order_words(clause: Clause) -> Clause:
     return replace(placed, rest=" ".join(_IN_RESPONSE_RE.sub("", placed.rest).split()))
 
 
+def without_repeat_words(clause: Clause) -> Clause:
+    """``clause``, which an opposite connective will state first, without the words that say it comes
+    again: "... after getting louder again" -> "... after getting louder", "preceded by several more
+    thumps" -> "preceded by several thumps"."""
+    repeat = _REPEAT_RE.search(_tail(clause))
+    said = _with_tail(clause, _tail(clause)[: repeat.start()]) if repeat else clause
+    said = replace(said, subject=_without_back(said.subject), rest=_without_back(said.rest))
+    return said if said.text.strip() else clause  # "then once again": nothing else to say
+
+
 _IN_RESPONSE_RE = re.compile(r",?\s*\bin\s+(?:response|return|reply)\b", re.IGNORECASE)
 
 

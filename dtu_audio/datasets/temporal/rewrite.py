@@ -34,6 +34,7 @@ from dtu_audio.datasets.temporal.mentions import (
     split_scene,
     with_scene,
     without_order_words,
+    without_repeat_words,
 )
 
 _ANY_CONNECTIVE_RE = re.compile(r"\b(followed\s+by|preceded\s+by|then|before|after)\b", re.IGNORECASE)
@@ -255,10 +256,12 @@ def replace_chain(chain: Chain) -> Chain | None:
 
 def unplaced(chain: Chain) -> Chain:
     """The chain without the words that place its first two events at the start or the end of the
-    clip, which the opposite connective would contradict: "The machine first hums, followed by a
-    whir" -> "The machine hums, preceded by a whir"."""
+    clip or say the second comes again, which the opposite connective would contradict: "The machine
+    first hums, followed by a whir" -> "The machine hums, preceded by a whir"; "... then gets louder
+    again" -> "... after getting louder"."""
     first, second, *others = chain.clauses
-    return _with(chain, clauses=(without_order_words(first), without_order_words(second), *others))
+    second = without_repeat_words(without_order_words(second))  # "after getting louder again": stated first now
+    return _with(chain, clauses=(without_order_words(first), second, *others))
 
 
 def relinked(chain: Chain, link: Link) -> Chain | None:
