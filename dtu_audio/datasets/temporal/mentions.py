@@ -670,7 +670,39 @@ def _introduced(groups: list[list[Clause]]) -> list[list[Clause]]:
     det, body = _mention(first.subject)
     words = body.lower().replace(",", " ").split()
     verb_alone = len(words) == 1 and not first.verb and verb_tag(words[0]) == "VBZ"  # "another sneezes"
-    if len(groups) < 2 or det not in ("another", "more") or not words or words[0] in ("one", *PRONOUNS) or verb_alone:
+    if len(groups) < 2 or not words or words[0] in ("one", "other", "same", *PRONOUNS) or verb_alone:
         return groups
-    subject = _with_determiner("a", body) if det == "another" else body
+    if det == "the" and first.verb and _unmet(first, groups):  # "The horn blows and then a car engine idles"
+        head = _head(body)
+        subject = body if head in _MASS or is_plural(body) else _with_determiner("a", body)
+    elif det in ("another", "more"):
+        subject = _with_determiner("a", body) if det == "another" else body
+    else:
+        return groups
     return [*groups[:-1], [replace(first, subject=subject), *groups[-1][1:]]]
+
+
+def _unmet(clause: Clause, groups: list[list[Clause]]) -> bool:
+    """Whether ``clause``'s subject ("the horn") names a thing no other event names, is not a
+    described sound ("the buzz of a machine"), and no other event opens on "the" or a pronoun (a
+    caption written so, or a subject traded with its pronoun)."""
+    body = _mention(clause.subject)[1]
+    head = _head(body)
+    others = " ".join(c.text for group in groups for c in group if c is not clause).lower()
+    described = " of " in f" {body.lower()} " or CLAUSE_OPENERS & set(body.lower().split())
+    named = re.search(rf"\b{re.escape(head[:4])}", others) is not None
+    openers = [group[0].subject.lower() for group in groups if group[0] is not clause]
+    definite = any(o.startswith("the ") or o in PRONOUNS for o in openers)  # the caption's own style, or a trade
+    return bool(head) and head not in _ONE_OF_A_KIND and not described and not named and not definite
+
+
+_MASS = frozenset({
+    "water", "wind", "rain", "music", "traffic", "thunder", "steam", "air", "gas", "liquid", "speech",
+    "laughter", "applause", "static", "snow", "fire", "smoke", "paper", "metal", "wood", "glass", "plastic",
+    "gravel", "sand", "food", "oil", "machinery", "equipment", "silence",
+})  # fmt: skip
+"""Nouns said without "a" ("Water runs ...")."""
+_ONE_OF_A_KIND = frozenset(
+    {"ocean", "sea", "sky", "sun", "ground", "floor", "room", "street", "road", "radio", "phone"}
+)
+"""Nouns that keep "the" even when first named ("the ocean", "the floor")."""
