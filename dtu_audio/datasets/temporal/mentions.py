@@ -187,8 +187,12 @@ def _repeats(groups: list[list[Clause]]) -> bool:
     noun = "NOUN" in lemmas_of(head) and verb_tag(head) != "VBG" and head not in PRONOUNS
     if not noun or words & (CLAUSE_OPENERS | {"and", ","}) or _objects(last.rest):
         return True
-    earlier = " ".join(c.text for group in groups for c in group if c is not last).lower()
-    return re.search(rf"\b{re.escape(head[:4])}", earlier) is not None  # "engines ... the engine"
+    return _named_in(head, " ".join(c.text for group in groups for c in group if c is not last))
+
+
+def _named_in(head: str, text: str) -> bool:
+    """Whether ``text`` names ``head``, in any number: "engines ... the engine"."""
+    return re.search(rf"\b{re.escape(head[:4])}", text, re.IGNORECASE) is not None
 
 
 def returns_to_first(clauses: Sequence[Clause]) -> bool:
@@ -519,14 +523,16 @@ def _without_more(groups: list[list[Clause]]) -> list[list[Clause]]:
     back or answer: "starts back up" -> "starts up", "a creak and more jingling" -> "a creak and
     jingling", "two more clicks" -> "two clicks", "bleats in response" -> "bleats"; not "more loudly"."""
     clauses = [c for group in groups for c in group]
-    later = [
-        replace(c, subject=_without_back(c.subject), rest=_without_back(_IN_RESPONSE_RE.sub("", c.rest)))
-        for c in clauses[1:]
-    ]
-    return _regrouped(groups, [*clauses[:1], *later])
+    return _regrouped(groups, [*clauses[:1], *map(_not_returning, clauses[1:])])
 
 
-def _without_back(text: str) -> str:
+def _not_returning(clause: Clause) -> Clause:
+    """``clause`` without the words that say it comes back or answers ("back up", "more", "in response")."""
+    rest = _IN_RESPONSE_RE.sub("", clause.rest)
+    return replace(clause, subject=_without_return_words(clause.subject), rest=_without_return_words(rest))
+
+
+def _without_return_words(text: str) -> str:
     out = text
     for match in reversed(list(_MORE_RE.finditer(text))):
         said = match.group().lower().split()
@@ -546,7 +552,7 @@ def _begun(groups: list[list[Clause]]) -> list[list[Clause]]:
     what it has not yet done: "... then the child resumes sobbing" -> "The child sobs ..."."""
     last = groups[-1][-1]
     taken_up = re.match(r"(?:to\s+|with\s+)?(?P<verb>\w+)\b\s*(?P<rest>.*)$", last.rest)
-    if lemma(last.verb.rstrip(",")) not in ("continue", "resume") or not taken_up or len(groups) + len(groups[-1]) < 3:
+    if lemma(last.verb.rstrip(",")) not in ("continue", "resume") or not taken_up:
         return groups
     verb = taken_up.group("verb")
     if "VERB" not in lemmas_of(verb) or verb_tag(verb) not in ("", "VBG", "VB", "VBP"):
@@ -605,10 +611,7 @@ def _placed_order_words(groups: list[list[Clause]]) -> list[list[Clause]]:
     first event to the last, which will be read first; one that places it at the end ("finally", "at
     the end") from the last to the first: "An engine sputters at first, then runs steadily" -> "An
     engine runs steadily at first, then sputters"."""
-    clauses = [c for group in groups for c in group]
-    if len(clauses) < 2:
-        return groups
-    first, last = clauses[0], clauses[-1]
+    first, last = groups[0][0], groups[-1][-1]
     first, start = _without_order_word(first, _START_RE)
     last, end = _without_order_word(last, _END_RE)
     if not start and not end:
@@ -646,7 +649,7 @@ def without_repeat_words(clause: Clause) -> Clause:
     thumps" -> "preceded by several thumps"."""
     repeat = _REPEAT_RE.search(_tail(clause))
     said = _with_tail(clause, _tail(clause)[: repeat.start()]) if repeat else clause
-    said = replace(said, subject=_without_back(said.subject), rest=_without_back(said.rest))
+    said = _not_returning(said)
     return said if said.text.strip() else clause  # "then once again": nothing else to say
 
 
@@ -688,9 +691,9 @@ def _unmet(clause: Clause, groups: list[list[Clause]]) -> bool:
     caption written so, or a subject traded with its pronoun)."""
     body = _mention(clause.subject)[1]
     head = _head(body)
-    others = " ".join(c.text for group in groups for c in group if c is not clause).lower()
+    others = " ".join(c.text for group in groups for c in group if c is not clause)
     described = " of " in f" {body.lower()} " or CLAUSE_OPENERS & set(body.lower().split())
-    named = re.search(rf"\b{re.escape(head[:4])}", others) is not None
+    named = _named_in(head, others)
     openers = [group[0].subject.lower() for group in groups if group[0] is not clause]
     definite = any(o.startswith("the ") or o in PRONOUNS for o in openers)  # the caption's own style, or a trade
     return bool(head) and head not in _ONE_OF_A_KIND and not described and not named and not definite

@@ -295,7 +295,17 @@ def reverse(caption: str) -> str | None:
     connective also gives ``None``.
     """
     chain = parse_chain(caption)
-    return None if chain is None or _reads_the_same(chain, caption) else render(reverse_chain(chain))
+    return None if chain is None else _reversal(chain, caption)
+
+
+def _reversal(chain: Chain, caption: str) -> str | None:
+    """``caption`` (read as ``chain``) with its events reversed, ``None`` where that reads the same:
+    the caption again, or its own reading with an understood verb spelled out ("getting louder, then
+    (getting) softer, then (getting) louder again")."""
+    if _repeats_itself(chain) or returns_to_first(chain.clauses):
+        return None
+    text = render(reverse_chain(chain))
+    return None if _canonical(text) in (_canonical(caption), _canonical(render(chain))) else text
 
 
 def _repeats_itself(chain: Chain) -> bool:
@@ -327,12 +337,7 @@ def reads_the_same_reversed(caption: str) -> bool:
 
 
 def _reads_the_same(chain: Chain, caption: str) -> bool:
-    """Whether the reversed chain says the caption again, or its own reading with an understood verb
-    spelled out ("getting louder, then (getting) softer, then (getting) louder again")."""
-    if _repeats_itself(chain) or returns_to_first(chain.clauses):
-        return True
-    reversed_text = _canonical(render(reverse_chain(chain)))
-    return reversed_text in (_canonical(caption), _canonical(render(chain)))
+    return _reversal(chain, caption) is None
 
 
 def no_order_to_swap(chain: Chain, caption: str) -> bool:
